@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make` and `make test`. Both start from a fresh clone
+# with nothing but python3, node/npm and make installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+
+.DEFAULT_GOAL := all
+.PHONY: all setup generate check build test lint typecheck spectral pytest lock clean
+
+all: build
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(INSTALLED) $(NODE_INSTALLED)
+
+check: $(INSTALLED)
+	$(BIN)/python -m generator check
+
+generate: $(INSTALLED)
+	$(BIN)/python -m generator generate
+
+build: generate
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
+lint: $(INSTALLED)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+
+spectral: $(NODE_INSTALLED)
+	node_modules/.bin/spectral lint spec/openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+
+pytest: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+test: setup lint typecheck spectral pytest
+
+# Refresh the exact versions of the development environment after changing pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions of the development environment, installed by \`make\` with pip -c. Refresh: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from generator._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""``generate``: check, prepare, run the codegen into a staging folder, then swap it in."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import _codegen, _manifest, _prepare, _spec, _stamp, _swap
+from generator._check import check
+from generator._errors import CodegenError, GeneratorError, Problem, SpecError
+
+PACKAGE = _manifest.PACKAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    regenerated: bool
+    operations: int | None
+    seconds: float
+    stamp: _stamp.Stamp
+
+
+def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outcome:
+    started = time.perf_counter()
+    _refuse_foreign_output(output_dir)
+    if not spec_path.is_file():
+        raise SpecError(str(spec_path), [Problem("$", "file not found", fix="pass --spec PATH")])
+    inputs = _stamp.current_inputs(spec_path)
+    existing = _stamp.read(output_dir / PACKAGE)
+    if (
+        not force
+        and existing is not None
+        and existing.inputs == inputs
+        and existing.output_sha256 == _stamp.output_sha256(output_dir / PACKAGE)
+    ):
+        return Outcome(False, None, time.perf_counter() - started, existing)
+
+    spec = _spec.load(spec_path)
+    check(spec, str(spec_path))
+    prepared = _prepare.prepare(spec)
+    entries = _manifest.entries(spec, prepared)
+    with _swap.staging_dir(output_dir) as stage:
+        package_dir = stage / PACKAGE
+        _codegen.run_openapi_python_client(prepared.spec, package_dir, PACKAGE)
+        manifest_file = package_dir / _manifest.MANIFEST_FILE
+        manifest_file.write_text(_manifest.render(entries), encoding="utf-8")
+        _codegen.format_files([manifest_file])
+        _verify_modules(package_dir, entries)
+        stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(package_dir))
+        (package_dir / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
+        _swap.replace(stage, output_dir)
+    return Outcome(True, len(entries), time.perf_counter() - started, stamp)
+
+
+def _refuse_foreign_output(output_dir: Path) -> None:
+    """The whole output folder is replaced, so it must hold nothing but what we generate."""
+    if not output_dir.exists():
+        return
+    if not output_dir.is_dir():
+        raise GeneratorError(f"{output_dir} is not a folder; pass --output DIR")
+    foreign = sorted(path.name for path in output_dir.iterdir() if path.name != PACKAGE)
+    if foreign:
+        raise GeneratorError(
+            f"{output_dir} holds {', '.join(foreign)}, which the generator did not write; "
+            "generate replaces the whole folder. Move them out, or pass --output to another folder."
+        )
+
+
+def _verify_modules(package_dir: Path, entries: list[_manifest.Entry]) -> None:
+    """The manifest must name exactly the endpoint modules the tool wrote."""
+    written = {
+        path.relative_to(package_dir)
+        for path in (package_dir / "api").glob("*/*.py")
+        if path.name != "__init__.py"
+    }
+    named = {entry.module_file() for entry in entries}
+    if written != named:
+        raise CodegenError(
+            "the operation manifest and the generated modules disagree: "
+            f"modules without an entry {sorted(map(str, written - named))}, "
+            f"entries without a module {sorted(map(str, named - written))}. "
+            "openapi-python-client may name modules differently from the pinned version."
+        )

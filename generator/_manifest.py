@@ -1,0 +1,108 @@
+"""The operation manifest: per operation, what the overlay needs and the generated code lacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from generator import _spec
+from generator._prepare import Prepared
+from generator._spec import Spec
+from generator._stamp import GENERATED_MARK
+
+MANIFEST_FILE: Final = "_manifest.py"
+PACKAGE: Final = "partner_api_client"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    operation_id: str
+    module: str
+    method: str
+    path: str
+    security: str | None
+    bearer: str | None
+    user_token: bool
+    issues: tuple[dict[str, str | None], ...]
+    removed_headers: tuple[str, ...]
+
+    def module_file(self) -> Path:
+        return Path(*self.module.split(".")[1:]).with_suffix(".py")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
+    """One entry per operation of a checked spec, in operationId order."""
+    # Imported here so that the unchanged-spec path does not pay for the tool's import.
+    from openapi_python_client.strings import PythonIdentifier  # noqa: PLC0415
+
+    found = []
+    for operation in _spec.operations(spec):
+        operation_id = str(operation.operation_id)
+        # The same names openapi-python-client gives the tag package and the endpoint module.
+        tag = PythonIdentifier(str(operation.node["tags"][0]), prefix="tag")
+        module = PythonIdentifier(operation_id, prefix="field_")
+        scheme = _spec.security_scheme(_spec.effective_security(spec, operation))
+        removed = prepared.removed_headers[operation_id]
+        found.append(
+            Entry(
+                operation_id=operation_id,
+                module=f"{PACKAGE}.api.{tag}.{module}",
+                method=operation.method.upper(),
+                path=operation.path,
+                security=scheme,
+                bearer=_spec.TOKEN_OF_SCHEME.get(scheme or ""),
+                user_token=any(header.name == _spec.USER_TOKEN for header in removed),
+                issues=tuple(
+                    {"token": raw["token"], "field": raw["field"], "expires_in": raw.get("expiresIn")}
+                    for raw in operation.node.get(_spec.ISSUED_TOKENS_EXTENSION) or []
+                ),
+                removed_headers=tuple(header.name for header in removed),
+            )
+        )
+    return sorted(found, key=lambda entry: entry.operation_id)
+
+
+def render(found: list[Entry]) -> str:
+    """The manifest as a typed Python module: imported, not parsed, and checked by mypy."""
+    operations = "".join(f"    {entry.as_dict()!r},\n" for entry in found)
+    return f'''{GENERATED_MARK}
+"""What the overlay ``partner_api`` needs to know about each operation, taken from the spec.
+
+``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
+whether ``x-user-token`` goes along; ``issues`` lists the tokens the response carries, as JSON
+pointers into its body; ``removed_headers`` are the convention headers the generator took out
+of the generated signatures because the overlay supplies them.
+"""
+
+from typing import Final, Literal, TypedDict
+
+TokenKind = Literal["access", "refresh", "user"]
+
+
+class IssuedToken(TypedDict):
+    token: TokenKind
+    field: str
+    expires_in: str | None
+
+
+class Operation(TypedDict):
+    operation_id: str
+    module: str
+    method: str
+    path: str
+    security: str | None
+    bearer: TokenKind | None
+    user_token: bool
+    issues: tuple[IssuedToken, ...]
+    removed_headers: tuple[str, ...]
+
+
+MANIFEST_VERSION: Final = 1
+
+OPERATIONS: Final[tuple[Operation, ...]] = (
+{operations})
+'''
