@@ -16,7 +16,7 @@ DEFAULT_OUTPUT = ROOT / "generated"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="validate the spec and our conventions")
     check.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document")
     generate = commands.add_parser("generate", help="check, then regenerate the client package")
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; generated/ was not changed", file=sys.stderr)
+        print("interrupted; the output folder was not changed", file=sys.stderr)
         return 130
 
 

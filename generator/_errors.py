@@ -41,7 +41,7 @@ class SpecError(GeneratorError):
         count = len(self.problems)
         listing = "\n".join(f"  - {problem}" for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"{spec_path}: {count} {noun}; generated/ was not changed.\n{listing}")
+        super().__init__(f"{spec_path}: {count} {noun}; nothing was written.\n{listing}")
 
 
 class CodegenError(GeneratorError):

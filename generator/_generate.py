@@ -23,6 +23,7 @@ class Outcome:
 
 def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outcome:
     started = time.perf_counter()
+    _swap.recover(output_dir)
     _refuse_foreign_output(output_dir)
     if not spec_path.is_file():
         raise SpecError(str(spec_path), [Problem("$", "file not found", fix="pass --spec PATH")])

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from typing import (
     Any,
     Literal,
-    Self,
     TypeVar,
     cast,
 )
@@ -50,7 +49,7 @@ class RefreshToken:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         token_type = cast(Literal["Bearer"], d.pop("tokenType"))
         if token_type != "Bearer":

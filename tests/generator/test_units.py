@@ -1,0 +1,121 @@
+"""In-process checks of the generator's pieces: conventions, preparation, the swap, the stamp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import _prepare, _stamp, _swap
+from generator._check import check
+from generator._errors import SpecError
+from tests.generator.conftest import spec_data
+
+
+def _problems(spec: dict[str, object]) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        check(spec, "spec.yaml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_the_committed_spec_passes() -> None:
+    check(spec_data(), "spec.yaml")
+
+
+def test_optional_user_token_header_is_refused() -> None:
+    spec = spec_data()
+    spec["components"]["parameters"]["UserToken"]["required"] = False
+    problems = _problems(spec)
+    assert any("getAccount" in p and "x-user-token as optional" in p for p in problems)
+    assert any("createTransfer" in p for p in problems)
+
+
+def test_token_field_must_be_a_required_string() -> None:
+    spec = spec_data()
+    spec["paths"]["/v1/users/login"]["post"]["x-partner-issued-tokens"][0]["field"] = "/expiresIn"
+    spec["paths"]["/v1/users/login"]["post"]["x-partner-issued-tokens"][0]["expiresIn"] = "/user/name"
+    problems = _problems(spec)
+    assert any("'/expiresIn' is not of type string" in p and "/userToken" in p for p in problems)
+    assert any("'/user/name' is not of type integer" in p for p in problems)
+
+
+def test_a_scheme_whose_token_nobody_issues_is_refused() -> None:
+    spec = spec_data()
+    del spec["paths"]["/v1/users/login"]["post"]["x-partner-issued-tokens"]
+    problems = _problems(spec)
+    assert any(
+        "renewRefreshToken" in p and "needs the user token, but no operation issues one" in p
+        for p in problems
+    )
+
+
+def test_the_three_bearer_schemes_are_required() -> None:
+    spec = spec_data()
+    spec["components"]["securitySchemes"]["refreshToken"] = {"type": "apiKey", "in": "header", "name": "x-r"}
+    assert any("refreshToken" in p and "must be an http bearer scheme" in p for p in _problems(spec))
+
+
+def test_prepare_pushes_security_down_and_removes_convention_headers() -> None:
+    spec = spec_data()
+    operation = spec["paths"]["/v1/products"]["get"]
+    del operation["security"]
+    spec["paths"]["/v1/products"]["parameters"] = [{"$ref": "#/components/parameters/UserToken"}]
+    prepared = _prepare.prepare(spec)
+    out = prepared.spec["paths"]["/v1/products"]
+    assert "security" not in prepared.spec
+    assert out["get"]["security"] == [{"accessToken": []}]
+    assert out["parameters"] == []
+    assert [p["name"] for p in out["get"]["parameters"]] == ["page", "size"]
+    assert prepared.removed_headers["listProducts"] == (
+        _prepare.RemovedHeader("x-app-key", True),
+        _prepare.RemovedHeader("x-language", False),
+        _prepare.RemovedHeader("x-request-id", True),
+        _prepare.RemovedHeader("x-user-token", True),
+    )
+    assert spec["paths"]["/v1/products"]["get"].get("security") is None  # the input is not modified
+    assert "UserToken" not in prepared.spec["components"]["parameters"]
+
+
+def _folder(path: Path, text: str) -> Path:
+    path.mkdir()
+    (path / "file").write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("atomic", [True, False], ids=["renameat2", "two-renames"])
+def test_replace_swaps_the_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, atomic: bool) -> None:
+    if not atomic:
+        monkeypatch.setattr(_swap, "_exchange", lambda first, second: False)
+    target = _folder(tmp_path / "generated", "old")
+    stage = _folder(tmp_path / "stage", "new")
+    _swap.replace(stage, target)
+    assert (target / "file").read_text(encoding="utf-8") == "new"
+    assert (stage / "file").read_text(encoding="utf-8") == "old"
+
+
+def test_recover_restores_a_backup_left_between_two_renames(tmp_path: Path) -> None:
+    target = tmp_path / "generated"
+    _folder(tmp_path / ".generated.old-1a2b3c4d", "old")
+    _folder(tmp_path / ".generated.staging-999999999-00000000", "half")
+    _swap.recover(target)
+    assert (target / "file").read_text(encoding="utf-8") == "old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["generated"]
+
+
+def test_recover_spares_the_staging_folder_of_a_live_run(tmp_path: Path) -> None:
+    import os
+
+    live = _folder(tmp_path / f".generated.staging-{os.getppid()}-00000000", "busy")
+    _swap.recover(tmp_path / "generated")
+    assert live.exists()
+
+
+def test_stamp_round_trips(tmp_path: Path) -> None:
+    stamp = _stamp.Stamp("1.2.3", _stamp.Inputs("a" * 64, "b" * 64, {"ruff": "0.17.5"}), "c" * 64)
+    (tmp_path / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
+    assert _stamp.read(tmp_path) == stamp
+
+
+def test_an_unreadable_stamp_means_regenerate(tmp_path: Path) -> None:
+    (tmp_path / _stamp.STAMP_FILE).write_text("SPEC_SHA256 = (", encoding="utf-8")
+    assert _stamp.read(tmp_path) is None
