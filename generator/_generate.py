@@ -38,12 +38,19 @@ def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outco
         return Outcome(False, None, time.perf_counter() - started, existing)
 
     spec = _spec.load(spec_path)
-    check(spec, str(spec_path))
-    prepared = _prepare.prepare(spec)
-    entries = _manifest.entries(spec, prepared)
+    try:
+        prepared = _prepare.prepare(spec)
+    except Exception:
+        check(spec, str(spec_path))  # a spec too malformed to prepare: say what is wrong with it
+        raise
     with _swap.staging_dir(output_dir) as stage:
         package_dir = stage / PACKAGE
-        _codegen.run_openapi_python_client(prepared.spec, package_dir, PACKAGE)
+        # The tool takes most of the time and needs only the prepared spec: it runs while the
+        # spec is checked, and is stopped, its output unused, if the check fails.
+        with _codegen.openapi_python_client(prepared.spec, package_dir, PACKAGE) as codegen:
+            check(spec, str(spec_path))
+            entries = _manifest.entries(spec, prepared)
+            codegen.wait()
         manifest_file = package_dir / _manifest.MANIFEST_FILE
         manifest_file.write_text(_manifest.render(entries), encoding="utf-8")
         _codegen.format_files([manifest_file])

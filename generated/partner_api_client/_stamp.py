@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "01d76d025952d27ea77aa622567003c72168821b5013626f04be8a6a069386e9"
-GENERATOR_SHA256: Final = "4e3cad7bcba3bf2b86e57a5ae079102939cf68ac0e9257333682e041dae7a97b"
+GENERATOR_SHA256: Final = "53c3150e98f6fd49672956fa6e9c4eeffbaf756379bee3bc271fbffb44d1cd7e"
 TOOL_VERSIONS: Final = {"openapi-python-client": "0.29.1", "ruff": "0.17.5"}
 OUTPUT_SHA256: Final = "14764e31a48917d1d246cc46b42954741414d20133196c6ea7e0f992f397e51a"
