@@ -60,6 +60,7 @@ def _openapi_problems(spec: Spec) -> Iterator[Problem]:
 
 def _convention_problems(spec: Spec) -> Iterator[Problem]:
     yield from _scheme_problems(spec)
+    yield from _server_problems(spec)
     ids = Counter(op.operation_id for op in _spec.operations(spec) if op.operation_id)
     issued: set[str] = set()
     needed: dict[str, Operation] = {}
@@ -80,6 +81,23 @@ def _convention_problems(spec: Spec) -> Iterator[Problem]:
                 operation=operation.operation_id,
                 fix=f"declare the issuing operation's {_spec.ISSUED_TOKENS_EXTENSION}",
             )
+
+
+def _server_problems(spec: Spec) -> Iterator[Problem]:
+    names: Counter[str] = Counter()
+    for index, server in enumerate(spec.get("servers") or []):
+        name = server.get(_spec.ENVIRONMENT_EXTENSION) if isinstance(server, dict) else None
+        if not isinstance(name, str) or not name.isidentifier():
+            yield Problem(
+                json_path("servers", index),
+                f"has no {_spec.ENVIRONMENT_EXTENSION}",
+                fix=f"{_spec.ENVIRONMENT_EXTENSION}: staging (a lowercase name clients pass as environment=)",
+            )
+        else:
+            names[name] += 1
+    for name, count in names.items():
+        if count > 1:
+            yield Problem(json_path("servers"), f"environment {name!r} is named {count} times")
 
 
 def _scheme_problems(spec: Spec) -> Iterator[Problem]:
@@ -118,6 +136,35 @@ def _operation_problems(spec: Spec, operation: Operation, ids: Counter[str]) -> 
     yield from _security_problems(spec, operation)
     yield from _header_problems(spec, operation)
     yield from _issued_token_problems(spec, operation)
+    yield from _private_key_problems(spec, operation)
+
+
+def _private_key_problems(spec: Spec, operation: Operation) -> Iterator[Problem]:
+    pointer = operation.node.get(_spec.PRIVATE_KEY_EXTENSION)
+    if pointer is None:
+        return
+    where = json_path(*operation.where, _spec.PRIVATE_KEY_EXTENSION)
+    schema = _spec.request_body_schema(spec, operation)
+    if not isinstance(schema, dict):
+        yield Problem(
+            where, "needs an application/json request body to point into", operation=operation.operation_id
+        )
+        return
+    problem = _pointer_problem(spec, schema, pointer, "string")
+    if problem:
+        yield Problem(
+            where,
+            f"{pointer!r} {problem} in the request body schema",
+            operation=operation.operation_id,
+            fix=f"point at one of: {', '.join(_string_pointers(spec, schema, 'string')) or '(none)'}",
+        )
+    if operation.node.get("security") != []:
+        yield Problem(
+            where,
+            "the operation that takes the private key must not need a bearer token",
+            operation=operation.operation_id,
+            fix="security: []",
+        )
 
 
 def _security_problems(spec: Spec, operation: Operation) -> Iterator[Problem]:

@@ -25,6 +25,7 @@ class Entry:
     bearer: str | None
     user_token: bool
     issues: tuple[dict[str, str | None], ...]
+    private_key_field: str | None
     removed_headers: tuple[str, ...]
 
     def module_file(self) -> Path:
@@ -60,13 +61,14 @@ def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
                     {"token": raw["token"], "field": raw["field"], "expires_in": raw.get("expiresIn")}
                     for raw in operation.node.get(_spec.ISSUED_TOKENS_EXTENSION) or []
                 ),
+                private_key_field=operation.node.get(_spec.PRIVATE_KEY_EXTENSION),
                 removed_headers=tuple(header.name for header in removed),
             )
         )
     return sorted(found, key=lambda entry: entry.operation_id)
 
 
-def render(found: list[Entry]) -> str:
+def render(found: list[Entry], environments: dict[str, str]) -> str:
     """The manifest as a typed Python module: imported, not parsed, and checked by mypy."""
     operations = "".join(f"    {entry.as_dict()!r},\n" for entry in found)
     return f'''{GENERATED_MARK}
@@ -74,8 +76,10 @@ def render(found: list[Entry]) -> str:
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
 whether ``x-user-token`` goes along; ``issues`` lists the tokens the response carries, as JSON
-pointers into its body; ``removed_headers`` are the convention headers the generator took out
-of the generated signatures because the overlay supplies them.
+pointers into its body; ``private_key_field`` points where the request body takes the client's
+private key; ``removed_headers`` are the convention headers the generator took out of the
+generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
+names to the spec's server URLs.
 """
 
 from typing import Final, Literal, TypedDict
@@ -98,10 +102,13 @@ class Operation(TypedDict):
     bearer: TokenKind | None
     user_token: bool
     issues: tuple[IssuedToken, ...]
+    private_key_field: str | None
     removed_headers: tuple[str, ...]
 
 
 MANIFEST_VERSION: Final = 1
+
+ENVIRONMENTS: Final[dict[str, str]] = {environments!r}
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
 {operations})

@@ -28,6 +28,8 @@ TOKEN_OF_SCHEME: Final = {"accessToken": "access", "refreshToken": "refresh", "u
 TOKEN_KINDS: Final = tuple(TOKEN_OF_SCHEME.values())
 
 ISSUED_TOKENS_EXTENSION: Final = "x-partner-issued-tokens"
+PRIVATE_KEY_EXTENSION: Final = "x-partner-private-key"
+ENVIRONMENT_EXTENSION: Final = "x-partner-environment"
 
 Spec = dict[str, Any]
 
@@ -181,6 +183,29 @@ def security_scheme(security: Any) -> str | None:
         if len(names) == 1 and isinstance(names[0], str):
             return names[0]
     return None
+
+
+def request_body_schema(spec: Spec, operation: Operation) -> Any:
+    """The operation's application/json request body schema (resolved), if any."""
+    body = _spec_get(
+        resolve(spec, operation.node.get("requestBody")), "content", "application/json", "schema"
+    )
+    return resolve(spec, body)
+
+
+def _spec_get(node: Any, *keys: str) -> Any:
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def environments(spec: Spec) -> dict[str, str]:
+    """Environment name -> server URL, from the servers' environment extension."""
+    found = {}
+    for server in spec.get("servers") or []:
+        if isinstance(server, dict) and isinstance(server.get(ENVIRONMENT_EXTENSION), str):
+            found[server[ENVIRONMENT_EXTENSION]] = str(server.get("url"))
+    return found
 
 
 def success_response(spec: Spec, operation: Operation) -> tuple[str, Any] | None:

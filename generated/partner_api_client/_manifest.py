@@ -3,8 +3,10 @@
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
 whether ``x-user-token`` goes along; ``issues`` lists the tokens the response carries, as JSON
-pointers into its body; ``removed_headers`` are the convention headers the generator took out
-of the generated signatures because the overlay supplies them.
+pointers into its body; ``private_key_field`` points where the request body takes the client's
+private key; ``removed_headers`` are the convention headers the generator took out of the
+generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
+names to the spec's server URLs.
 """
 
 from typing import Final, Literal, TypedDict
@@ -27,10 +29,16 @@ class Operation(TypedDict):
     bearer: TokenKind | None
     user_token: bool
     issues: tuple[IssuedToken, ...]
+    private_key_field: str | None
     removed_headers: tuple[str, ...]
 
 
 MANIFEST_VERSION: Final = 1
+
+ENVIRONMENTS: Final[dict[str, str]] = {
+    "staging": "https://api.staging.partner.invalid",
+    "production": "https://api.partner.invalid",
+}
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
     {
@@ -44,6 +52,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "issues": (
             {"token": "user", "field": "/userToken", "expires_in": "/expiresIn"},
         ),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
     },
     {
@@ -55,6 +64,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": True,
         "issues": (),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
     },
     {
@@ -66,6 +76,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": True,
         "issues": (),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
     },
     {
@@ -77,6 +88,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": False,
         "issues": (),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
     },
     {
@@ -99,6 +111,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
                 "expires_in": "/refreshTokenExpiresIn",
             },
         ),
+        "private_key_field": "/privateKey",
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
     },
     {
@@ -112,6 +125,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
         ),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
     },
     {
@@ -125,6 +139,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "issues": (
             {"token": "refresh", "field": "/refreshToken", "expires_in": "/expiresIn"},
         ),
+        "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
     },
 )

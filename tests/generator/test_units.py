@@ -119,3 +119,24 @@ def test_stamp_round_trips(tmp_path: Path) -> None:
 def test_an_unreadable_stamp_means_regenerate(tmp_path: Path) -> None:
     (tmp_path / _stamp.STAMP_FILE).write_text("SPEC_SHA256 = (", encoding="utf-8")
     assert _stamp.read(tmp_path) is None
+
+
+def test_private_key_pointer_must_reach_a_required_string_of_an_unsecured_operation() -> None:
+    spec = spec_data()
+    operation = spec["paths"]["/v1/auth/token"]["post"]
+    operation["x-partner-private-key"] = "/secret"
+    operation["security"] = [{"accessToken": []}]
+    problems = _problems(spec)
+    assert any(
+        "'/secret' does not exist in the request body schema" in p and "/privateKey" in p for p in problems
+    )
+    assert any("must not need a bearer token" in p for p in problems)
+
+
+def test_every_server_names_its_environment_once() -> None:
+    spec = spec_data()
+    del spec["servers"][0]["x-partner-environment"]
+    assert any("$.servers[0]: has no x-partner-environment" in p for p in _problems(spec))
+    spec = spec_data()
+    spec["servers"][1]["x-partner-environment"] = "staging"
+    assert any("environment 'staging' is named 2 times" in p for p in _problems(spec))
