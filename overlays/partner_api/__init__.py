@@ -1,6 +1,61 @@
-"""partner_api: the hand-written overlay on the generated ``partner_api_client``."""
+"""partner_api: the Partner API client that gets every header and token right.
+
+    from partner_api import PartnerClient
+    from partner_api_client.api.products import list_products
+
+    client = PartnerClient(app_key="...", private_key="...", base_url="https://...")
+    page = list_products.sync(client=client)
+
+The generated ``partner_api_client`` holds the endpoint functions and models; this package
+holds the clients to pass them, the ``Tokens`` they keep, and the errors they raise.
+"""
 
 from partner_api_client._stamp import SPEC_SHA256 as __spec_sha256__
 from partner_api_client._stamp import __version__
 
-__all__ = ["__spec_sha256__", "__version__"]
+from partner_api._client import AsyncPartnerClient, PartnerClient
+from partner_api._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientError,
+    ConfigurationError,
+    ConflictError,
+    InvalidHeaderValue,
+    MissingTokenError,
+    NotFoundError,
+    PartnerAPIError,
+    PermissionDeniedError,
+    RateLimitError,
+    ReauthenticationRequired,
+    ServerError,
+    UnprocessableEntityError,
+)
+from partner_api._tokens import Tokens
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPartnerClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidHeaderValue",
+    "MissingTokenError",
+    "NotFoundError",
+    "PartnerAPIError",
+    "PartnerClient",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReauthenticationRequired",
+    "ServerError",
+    "Tokens",
+    "UnprocessableEntityError",
+    "__spec_sha256__",
+    "__version__",
+]

@@ -1,0 +1,133 @@
+"""The tokens a client holds, and how it learns new ones from responses.
+
+Expiry decisions use the monotonic clock, so a wall-clock jump neither forces a renewal nor
+lets an expired token through; wall-clock expiries are kept only for people and persistence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from partner_api._headers import check_header_value
+
+TokenKind = Literal["access", "refresh", "user"]
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("access", "refresh", "user")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Tokens:
+    """The access, refresh and user tokens, each with its expiry (UTC) when known.
+
+    Immutable: the client replaces the whole set when a token changes and passes the new set to
+    ``on_tokens_changed``, which is where to persist it. ``repr`` never shows a token.
+    """
+
+    access_token: str | None = None
+    access_token_expires_at: dt.datetime | None = None
+    refresh_token: str | None = None
+    refresh_token_expires_at: dt.datetime | None = None
+    user_token: str | None = None
+    user_token_expires_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        for kind in TOKEN_KINDS:
+            token = self.token(kind)
+            if token is not None:
+                check_header_value(token, f"the {kind} token")
+            expires_at = self.expires_at(kind)
+            if expires_at is not None and expires_at.tzinfo is None:
+                raise TypeError(f"{kind}_token_expires_at must be timezone-aware (UTC)")
+
+    def token(self, kind: TokenKind) -> str | None:
+        value: str | None = getattr(self, f"{kind}_token")
+        return value
+
+    def expires_at(self, kind: TokenKind) -> dt.datetime | None:
+        value: dt.datetime | None = getattr(self, f"{kind}_token_expires_at")
+        return value
+
+    def __repr__(self) -> str:
+        parts = []
+        for kind in TOKEN_KINDS:
+            if self.token(kind) is None:
+                parts.append(f"{kind}=None")
+                continue
+            expires_at = self.expires_at(kind)
+            until = f" until {expires_at.isoformat(timespec='seconds')}" if expires_at else ""
+            parts.append(f"{kind}=<set{until}>")
+        return f"Tokens({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """One generation of tokens with their monotonic deadlines: a request uses exactly one."""
+
+    tokens: Tokens
+    deadlines: Mapping[str, float | None] = field(default_factory=dict)
+    lifetimes: Mapping[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_tokens(cls, tokens: Tokens) -> Held:
+        now_mono, now_wall = time.monotonic(), dt.datetime.now(dt.UTC)
+        deadlines: dict[str, float | None] = {}
+        lifetimes: dict[str, float | None] = {}
+        for kind in TOKEN_KINDS:
+            expires_at = tokens.expires_at(kind)
+            remaining = None if expires_at is None else (expires_at - now_wall).total_seconds()
+            deadlines[kind] = None if remaining is None else now_mono + remaining
+            lifetimes[kind] = remaining
+        return cls(tokens, deadlines, lifetimes)
+
+    def token(self, kind: TokenKind) -> str | None:
+        return self.tokens.token(kind)
+
+    def usable(self, kind: TokenKind, margin: float = 0.0) -> bool:
+        """Held, and not known to expire within ``margin`` seconds."""
+        if self.tokens.token(kind) is None:
+            return False
+        deadline = self.deadlines.get(kind)
+        return deadline is None or time.monotonic() + margin < deadline
+
+    def replaced(self, kind: TokenKind, token: str | None, lifetime: float | None, sent_at: float) -> Held:
+        """A new generation with ``kind`` replaced; the lifetime counts from when the request left."""
+        expires_at = None
+        deadline = None
+        if token is not None and lifetime is not None:
+            deadline = sent_at + lifetime
+            expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=deadline - time.monotonic())
+            expires_at = expires_at.replace(microsecond=0)
+        changes: dict[str, Any] = {f"{kind}_token": token, f"{kind}_token_expires_at": expires_at}
+        tokens = dataclasses.replace(self.tokens, **changes)
+        return Held(tokens, {**self.deadlines, kind: deadline}, {**self.lifetimes, kind: lifetime})
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (RFC 6901), or None where the document has nothing there."""
+    node = document
+    for escaped in pointer[1:].split("/") if pointer else ():
+        key = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
+
+
+def build_at_pointer(pointer: str, value: object) -> dict[str, Any]:
+    """A JSON object holding ``value`` at ``pointer``: the body that carries the private key."""
+    keys = [escaped.replace("~1", "/").replace("~0", "~") for escaped in pointer[1:].split("/")]
+    document: dict[str, Any] = {}
+    node = document
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    return document
