@@ -24,6 +24,7 @@ class Entry:
     security: str | None
     bearer: str | None
     user_token: bool
+    body_required: bool
     issues: tuple[dict[str, str | None], ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]
@@ -57,6 +58,9 @@ def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
                 security=scheme,
                 bearer=_spec.TOKEN_OF_SCHEME.get(scheme or ""),
                 user_token=any(header.name == _spec.USER_TOKEN for header in removed),
+                body_required=bool(
+                    (_spec.resolve(spec, operation.node.get("requestBody")) or {}).get("required")
+                ),
                 issues=tuple(
                     {"token": raw["token"], "field": raw["field"], "expires_in": raw.get("expiresIn")}
                     for raw in operation.node.get(_spec.ISSUED_TOKENS_EXTENSION) or []
@@ -75,7 +79,7 @@ def render(found: list[Entry], environments: dict[str, str]) -> str:
 """What the overlay ``partner_api`` needs to know about each operation, taken from the spec.
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
-whether ``x-user-token`` goes along; ``issues`` lists the tokens the response carries, as JSON
+whether ``x-user-token`` goes along; ``body_required`` whether it needs a request body; ``issues`` lists the tokens the response carries, as JSON
 pointers into its body; ``private_key_field`` points where the request body takes the client's
 private key; ``removed_headers`` are the convention headers the generator took out of the
 generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
@@ -101,6 +105,7 @@ class Operation(TypedDict):
     security: str | None
     bearer: TokenKind | None
     user_token: bool
+    body_required: bool
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]

@@ -2,7 +2,7 @@
 """What the overlay ``partner_api`` needs to know about each operation, taken from the spec.
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
-whether ``x-user-token`` goes along; ``issues`` lists the tokens the response carries, as JSON
+whether ``x-user-token`` goes along; ``body_required`` whether it needs a request body; ``issues`` lists the tokens the response carries, as JSON
 pointers into its body; ``private_key_field`` points where the request body takes the client's
 private key; ``removed_headers`` are the convention headers the generator took out of the
 generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
@@ -28,6 +28,7 @@ class Operation(TypedDict):
     security: str | None
     bearer: TokenKind | None
     user_token: bool
+    body_required: bool
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]
@@ -49,6 +50,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "accessToken",
         "bearer": "access",
         "user_token": False,
+        "body_required": True,
         "issues": (
             {"token": "user", "field": "/userToken", "expires_in": "/expiresIn"},
         ),
@@ -63,6 +65,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "accessToken",
         "bearer": "access",
         "user_token": True,
+        "body_required": True,
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -75,6 +78,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "accessToken",
         "bearer": "access",
         "user_token": True,
+        "body_required": False,
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -87,6 +91,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "accessToken",
         "bearer": "access",
         "user_token": False,
+        "body_required": False,
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
@@ -99,6 +104,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": None,
         "bearer": None,
         "user_token": False,
+        "body_required": True,
         "issues": (
             {
                 "token": "access",
@@ -122,6 +128,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "refreshToken",
         "bearer": "refresh",
         "user_token": False,
+        "body_required": False,
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
         ),
@@ -136,6 +143,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "security": "userToken",
         "bearer": "user",
         "user_token": False,
+        "body_required": False,
         "issues": (
             {"token": "refresh", "field": "/refreshToken", "expires_in": "/expiresIn"},
         ),

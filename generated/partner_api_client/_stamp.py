@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "9b3c99f4d74162c2a90b014109913fc175e356dbf71df601da7bbde6487b1c5a"
+GENERATOR_SHA256: Final = "1ff3e5dccd288af827a61bbd9bd6640168eea24f411939796e8c4da07360ca92"
 TOOL_VERSIONS: Final = {"openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "32e8d2fe4297c43c03c5790903aacf579866925cab493574368cef904336e2da"
+OUTPUT_SHA256: Final = "4ddcc5a45bc6de221c28c6d346993065d56516dab5f8e6e978441afe3230122f"

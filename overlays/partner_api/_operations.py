@@ -32,6 +32,7 @@ class Operation:
     path: str
     bearer: TokenKind | None
     user_token: bool
+    body_required: bool
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
 
@@ -53,13 +54,15 @@ class Catalog:
                 self._templated.setdefault(operation.method, []).append((pattern, operation))
             else:
                 self._static[(operation.method, operation.path)] = operation
-        # A token is renewed by the operation that issues it while authorised by another token;
+        # A token is renewed by the operation that issues it on the strength of another token
+        # alone (no body: logging a user in needs the user's credentials, so it is no renewal);
         # the first tokens come from the operation that takes the private key.
         self.renewal_of: dict[TokenKind, Operation] = {}
         for operation in sorted(self.operations, key=lambda op: op.operation_id):
+            if operation.bearer is None or operation.templated or operation.body_required:
+                continue
             for issued in operation.issues:
-                bearer = operation.bearer
-                if bearer is not None and bearer != issued.kind and not operation.templated:
+                if issued.kind != operation.bearer:
                     self.renewal_of.setdefault(issued.kind, operation)
         self.first_tokens = next(
             (op for op in self.operations if op.private_key_field and not op.templated), None
@@ -86,6 +89,7 @@ def _operation(entry: _manifest.Operation) -> Operation:
         path=entry["path"],
         bearer=entry["bearer"],
         user_token=entry["user_token"],
+        body_required=entry["body_required"],
         issues=tuple(
             IssuedToken(item["token"], item["field"], item["expires_in"]) for item in entry["issues"]
         ),

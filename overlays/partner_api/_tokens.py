@@ -82,7 +82,7 @@ class Held:
             expires_at = tokens.expires_at(kind)
             remaining = None if expires_at is None else (expires_at - now_wall).total_seconds()
             deadlines[kind] = None if remaining is None else now_mono + remaining
-            lifetimes[kind] = remaining
+            lifetimes[kind] = None  # unknown: only the expiry was given
         return cls(tokens, deadlines, lifetimes)
 
     def token(self, kind: TokenKind) -> str | None:
