@@ -21,7 +21,7 @@ from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import CATALOG, ENVIRONMENTS
 from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
-from partner_api._retry import RetryPolicy, RetryTransport
+from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
 from partner_api._wire import Borrowed, ThroughAsyncClient, ThroughClient, Wire
 
@@ -153,7 +153,7 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
         str(shared.base_url).rstrip("/") + step.operation.path,
         headers=headers,
         json=step.body,
-        extensions={"timeout": settings.timeout.as_dict()},
+        extensions={"timeout": settings.timeout.as_dict(), REPEATABLE_EXTENSION: True},
     )
 
 

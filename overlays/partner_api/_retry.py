@@ -24,6 +24,9 @@ IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"
 # Failures that happen before a single byte of the request can have reached the server: the
 # only ones after which a POST may be sent again.
 NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Set on a request that is safe to repeat whatever its method: the client's own token renewals
+# (a second renewal merely issues another token).
+REPEATABLE_EXTENSION: Final = "partner_api.repeatable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +38,13 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
     """A server asking for a longer wait than this gets its answer returned, not a retry."""
 
-    def should_retry_error(self, method: str, error: Exception) -> bool:
+    def should_retry_error(self, request: httpx.Request, error: Exception) -> bool:
         if isinstance(error, NEVER_SENT):
             return True
-        return method in IDEMPOTENT_METHODS and isinstance(error, httpx.TransportError)
+        return _repeatable(request) and isinstance(error, httpx.TransportError)
 
-    def should_retry_status(self, method: str, status_code: int) -> bool:
-        return method in IDEMPOTENT_METHODS and status_code in RETRYABLE_STATUSES
+    def should_retry_status(self, request: httpx.Request, status_code: int) -> bool:
+        return _repeatable(request) and status_code in RETRYABLE_STATUSES
 
     def backoff(self, failure: Exception) -> bool | float:
         """stamina's hook: False to stop, True for the computed backoff, seconds to wait exactly."""
@@ -51,6 +54,10 @@ class RetryPolicy:
                 return True
             return delay if delay <= self.retry_after_cap else False
         return isinstance(failure, httpx.TransportError)
+
+
+def _repeatable(request: httpx.Request) -> bool:
+    return request.method in IDEMPOTENT_METHODS or bool(request.extensions.get(REPEATABLE_EXTENSION))
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -114,12 +121,11 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _first_failure(self, request: httpx.Request, outcome: httpx.Response | Exception) -> Exception | None:
         """The failure to retry after the first attempt, or None if ``outcome`` stands."""
-        method = request.method
         if isinstance(outcome, httpx.Response):
-            if self._policy.max_retries and self._policy.should_retry_status(method, outcome.status_code):
+            if self._policy.max_retries and self._policy.should_retry_status(request, outcome.status_code):
                 return RetryableResponse(outcome)
             return None
-        if self._policy.max_retries and self._policy.should_retry_error(method, outcome):
+        if self._policy.max_retries and self._policy.should_retry_error(request, outcome):
             return outcome
         return None
 
@@ -147,7 +153,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                         replayed = True
                         raise pending
                     response = inner.handle_request(request)
-                    if self._policy.should_retry_status(request.method, response.status_code):
+                    if self._policy.should_retry_status(request, response.status_code):
                         response.read()
                         raise RetryableResponse(response)
                     return response
@@ -180,7 +186,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                         replayed = True
                         raise pending
                     response = await inner.handle_async_request(request)
-                    if self._policy.should_retry_status(request.method, response.status_code):
+                    if self._policy.should_retry_status(request, response.status_code):
                         await response.aread()
                         raise RetryableResponse(response)
                     return response

@@ -1,0 +1,154 @@
+"""Retries: transient failures of idempotent requests, POST only when it never left; fresh ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from partner_api_client.api.products import list_products
+from partner_api_client.api.transfers import create_transfer
+from partner_api_client.models import TransferRequest
+
+from partner_api import APIConnectionError, APITimeoutError, RateLimitError, ServerError
+from partner_api._retry import RetryableResponse, RetryPolicy, parse_retry_after
+from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.fake_vendor import FakeVendor, raises, status
+
+TRANSFER = TransferRequest(source_account_id="acc_001", destination_account_id="acc_002", amount="1.00")
+
+
+def test_a_get_is_retried_on_503_with_a_fresh_request_id(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.fail_next("/v1/products", status(503), status(502))
+    assert flavor.call(list_products, client).status_code == 200
+    assert vendor.calls["/v1/products"] == 3
+    ids = [request.headers["x-request-id"] for request in vendor.seen]
+    assert len(set(ids)) == 3
+
+
+@pytest.mark.parametrize("code", [408, 429, 500, 502, 503, 504])
+def test_retryable_statuses(code: int, flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.fail_next("/v1/products", status(code))
+    assert flavor.call(list_products, client).status_code == 200
+    assert vendor.calls["/v1/products"] == 2
+
+
+def test_retries_are_bounded_and_the_last_answer_raises(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor), max_retries=2)
+    vendor.fail_next("/v1/products", *[status(503)] * 5)
+    with pytest.raises(ServerError) as caught:
+        flavor.call(list_products, client)
+    assert caught.value.status_code == 503
+    assert vendor.calls["/v1/products"] == 3
+
+
+def test_max_retries_zero_sends_once(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor), max_retries=0)
+    vendor.fail_next("/v1/products", status(429))
+    with pytest.raises(RateLimitError):
+        flavor.call(list_products, client)
+    assert vendor.calls["/v1/products"] == 1
+
+
+def test_a_post_is_not_retried_after_it_may_have_arrived(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.fail_next("/v1/transfers", status(503))
+    with pytest.raises(ServerError):
+        flavor.call(create_transfer, client, body=TRANSFER)
+    vendor.fail_next("/v1/transfers", raises(httpx.ReadError))
+    with pytest.raises(APIConnectionError):
+        flavor.call(create_transfer, client, body=TRANSFER)
+    vendor.fail_next("/v1/transfers", raises(httpx.ReadTimeout))
+    with pytest.raises(APITimeoutError):
+        flavor.call(create_transfer, client, body=TRANSFER)
+    assert vendor.calls["/v1/transfers"] == 3
+
+
+def test_a_post_is_retried_when_it_never_left(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.fail_next("/v1/transfers", raises(httpx.ConnectError), raises(httpx.ConnectTimeout))
+    assert flavor.call(create_transfer, client, body=TRANSFER).status_code == 201
+    assert vendor.calls["/v1/transfers"] == 3
+    assert len({request.headers["x-request-id"] for request in vendor.seen}) == 3
+
+
+def test_a_get_is_retried_on_a_dropped_connection(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.fail_next("/v1/products", raises(httpx.RemoteProtocolError), raises(httpx.ReadTimeout))
+    assert flavor.call(list_products, client).status_code == 200
+
+
+def test_a_pinned_request_id_is_kept_across_attempts(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor)).with_options(request_id="caller-7")
+    vendor.fail_next("/v1/products", status(503))
+    flavor.call(list_products, client)
+    assert [request.headers["x-request-id"] for request in vendor.seen] == ["caller-7", "caller-7"]
+
+
+@pytest.mark.parametrize("code", [400, 401])
+def test_the_renewal_call_is_not_retried_on_400_or_401(code: int, flavor: Flavor, vendor: FakeVendor) -> None:
+    tokens = logged_in(vendor)
+    client = flavor.client(vendor, tokens=tokens)
+    vendor.revoke("access")
+    vendor.fail_next("/v1/auth/access-token", status(code))
+    vendor.revoke("user")
+    with pytest.raises(Exception):  # noqa: B017, PT011 (400 raises BadRequestError, 401 ends in reauthentication)
+        flavor.call(list_products, client)
+    assert vendor.calls["/v1/auth/access-token"] == 1
+
+
+def test_the_renewal_call_is_retried_on_503(flavor: Flavor, vendor: FakeVendor) -> None:
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    vendor.revoke("access")
+    vendor.fail_next("/v1/auth/access-token", status(503))
+    assert flavor.call(list_products, client).status_code == 200
+    assert vendor.calls["/v1/auth/access-token"] == 2
+
+
+# ---- the policy, without I/O ------------------------------------------------------------------
+
+
+def _retryable(headers: dict[str, str]) -> RetryableResponse:
+    return RetryableResponse(httpx.Response(429, headers=headers))
+
+
+def test_retry_after_is_honoured_up_to_the_cap() -> None:
+    policy = RetryPolicy(retry_after_cap=60)
+    assert policy.backoff(_retryable({"retry-after": "7"})) == 7.0
+    assert policy.backoff(_retryable({})) is True
+    assert policy.backoff(_retryable({"retry-after": "61"})) is False
+    assert policy.backoff(_retryable({"retry-after": "soon"})) is True
+
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", 0.0),
+        ("5", 5.0),
+        (" 12 ", 12.0),
+        ("1.5", 1.5),
+        ("Sat, 28 Nov 2026 12:00:30 GMT", 30.0),
+        ("Sat, 28 Nov 2026 11:59:00 GMT", 0.0),
+        ("-3", None),
+        ("inf", None),
+        ("-inf", None),
+        ("nan", None),
+        ("1e400", None),
+        ("", None),
+        ("soon", None),
+        ("Sat, 99 Nov 2026 12:00:30 GMT", None),
+        ("Sat, 28 Nov 99999 12:00:30 GMT", None),
+        (None, None),
+    ],
+)
+def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, now=NOW) == expected
+
+
+def test_a_huge_retry_after_is_not_waited_for() -> None:
+    assert RetryPolicy().backoff(_retryable({"retry-after": "99999999999"})) is False
