@@ -1,0 +1,138 @@
+"""Secrets stay secret: not in repr, logs, exceptions, pickles, URLs, or other origins."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import traceback
+
+import httpx
+import pytest
+from partner_api_client.api.accounts import get_account
+from partner_api_client.api.products import list_products
+
+from partner_api import APIStatusError, ConfigurationError, NotFoundError, PartnerClient, Tokens
+from tests.overlay.conftest import Flavor
+from tests.overlay.fake_vendor import FakeVendor, status
+
+SENTINELS = ("SENTINEL-ACCESS-7f3a", "SENTINEL-REFRESH-91bc", "SENTINEL-USER-44de", "SENTINEL-APPKEY-0c1d", "SENTINEL-PK-e5f6")
+
+
+@pytest.fixture
+def secret_vendor() -> FakeVendor:
+    vendor = FakeVendor(app_key="SENTINEL-APPKEY-0c1d", private_key="SENTINEL-PK-e5f6")
+    vendor.valid["access"].add("SENTINEL-ACCESS-7f3a")
+    vendor.valid["refresh"].add("SENTINEL-REFRESH-91bc")
+    vendor.valid["user"].add("SENTINEL-USER-44de")
+    return vendor
+
+
+def _secret_tokens() -> Tokens:
+    return Tokens(access_token="SENTINEL-ACCESS-7f3a", refresh_token="SENTINEL-REFRESH-91bc", user_token="SENTINEL-USER-44de")
+
+
+def _assert_clean(text: str) -> None:
+    for sentinel in SENTINELS:
+        assert sentinel not in text
+
+
+def test_no_secret_in_reprs_logs_or_errors(
+    flavor: Flavor, secret_vendor: FakeVendor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's and httpcore's included
+    client = flavor.client(secret_vendor, tokens=_secret_tokens(), private_key="SENTINEL-PK-e5f6")
+    texts = [repr(client), str(client), repr(client.tokens), str(client.tokens), repr(client.with_options(language="en"))]
+    flavor.call(list_products, client)
+    secret_vendor.revoke("access")
+    flavor.call(list_products, client)  # 401, renewal, replay
+    secret_vendor.fail_next("/v1/accounts/acc_404", status(404))
+    with pytest.raises(NotFoundError) as caught:
+        flavor.call(get_account, client, account_id="acc_404")
+    texts += [str(caught.value), repr(caught.value), "".join(traceback.format_exception(caught.value))]
+    texts.append(caplog.text)
+    texts += [repr(record.args) for record in caplog.records]
+    _assert_clean("\n".join(texts))
+    assert "GET /v1/products -> 401" in caplog.text  # the log did record the requests
+
+
+def test_a_client_cannot_be_pickled_and_an_error_pickles_without_secrets(secret_vendor: FakeVendor) -> None:
+    client = PartnerClient(
+        app_key=secret_vendor.app_key, base_url="https://api.test", http_client=secret_vendor.http_client(), tokens=_secret_tokens()
+    )
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(client)
+    secret_vendor.fail_next("/v1/products", status(404))
+    with pytest.raises(APIStatusError) as caught:
+        list_products.sync_detailed(client=client)
+    data = pickle.dumps(caught.value)
+    _assert_clean(data.decode("latin-1"))
+    restored = pickle.loads(data)  # noqa: S301 (our own bytes)
+    assert (type(restored), restored.status_code, restored.response) == (NotFoundError, 404, None)
+
+
+def _redirecting(vendor: FakeVendor, location: str) -> list[httpx.Request]:
+    hops: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hops.append(request)
+        if request.url.path == "/v1/products":
+            return httpx.Response(302, headers={"location": location})
+        return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
+
+    vendor.sync_handler = handler  # type: ignore[method-assign]
+    return hops
+
+
+@pytest.mark.parametrize("flavor_name", ["sync"])
+def test_a_cross_origin_redirect_carries_no_credentials(flavor_name: str, secret_vendor: FakeVendor) -> None:
+    hops = _redirecting(secret_vendor, "https://elsewhere.test/v1/other")
+    client = PartnerClient(
+        app_key=secret_vendor.app_key,
+        base_url="https://api.test",
+        http_client=secret_vendor.http_client(),
+        tokens=_secret_tokens(),
+        follow_redirects=True,
+    )
+    list_products.sync_detailed(client=client)
+    first, second = hops
+    assert first.headers["authorization"] == "Bearer SENTINEL-ACCESS-7f3a"
+    assert second.url.host == "elsewhere.test"
+    for name in ("authorization", "x-user-token", "x-app-key"):
+        assert name not in second.headers
+    assert second.headers["x-request-id"] != first.headers["x-request-id"]
+
+
+def test_a_same_origin_redirect_keeps_credentials(secret_vendor: FakeVendor) -> None:
+    hops = _redirecting(secret_vendor, "/v1/other")
+    client = PartnerClient(
+        app_key=secret_vendor.app_key,
+        base_url="https://api.test",
+        http_client=secret_vendor.http_client(),
+        tokens=_secret_tokens(),
+        follow_redirects=True,
+    )
+    list_products.sync_detailed(client=client)
+    assert hops[1].headers["x-app-key"] == "SENTINEL-APPKEY-0c1d"
+
+
+def test_redirects_are_not_followed_by_default(secret_vendor: FakeVendor) -> None:
+    hops = _redirecting(secret_vendor, "https://elsewhere.test/v1/other")
+    client = PartnerClient(
+        app_key=secret_vendor.app_key, base_url="https://api.test", http_client=secret_vendor.http_client(), tokens=_secret_tokens()
+    )
+    assert list_products.sync_detailed(client=client).status_code == 302
+    assert len(hops) == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.partner.example", "http://10.0.0.8:8080", "http://[2001:db8::1]/"]
+)
+def test_plain_http_to_another_host_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="plain http"):
+        PartnerClient(app_key="k", base_url=url)
+    PartnerClient(app_key="k", base_url=url, allow_insecure_http=True)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:80", "http://127.9.9.9"])
+def test_plain_http_to_loopback_is_allowed(url: str) -> None:
+    PartnerClient(app_key="k", base_url=url)
