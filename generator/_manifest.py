@@ -58,9 +58,7 @@ def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
                 security=scheme,
                 bearer=_spec.TOKEN_OF_SCHEME.get(scheme or ""),
                 user_token=any(header.name == _spec.USER_TOKEN for header in removed),
-                body_required=bool(
-                    (_spec.resolve(spec, operation.node.get("requestBody")) or {}).get("required")
-                ),
+                body_required=_body_required(spec, operation),
                 issues=tuple(
                     {"token": raw["token"], "field": raw["field"], "expires_in": raw.get("expiresIn")}
                     for raw in operation.node.get(_spec.ISSUED_TOKENS_EXTENSION) or []
@@ -72,6 +70,11 @@ def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
     return sorted(found, key=lambda entry: entry.operation_id)
 
 
+def _body_required(spec: Spec, operation: _spec.Operation) -> bool:
+    body = _spec.resolve(spec, operation.node.get("requestBody"))
+    return isinstance(body, dict) and body.get("required") is True
+
+
 def render(found: list[Entry], environments: dict[str, str]) -> str:
     """The manifest as a typed Python module: imported, not parsed, and checked by mypy."""
     operations = "".join(f"    {entry.as_dict()!r},\n" for entry in found)
@@ -79,11 +82,12 @@ def render(found: list[Entry], environments: dict[str, str]) -> str:
 """What the overlay ``partner_api`` needs to know about each operation, taken from the spec.
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
-whether ``x-user-token`` goes along; ``body_required`` whether it needs a request body; ``issues`` lists the tokens the response carries, as JSON
-pointers into its body; ``private_key_field`` points where the request body takes the client's
-private key; ``removed_headers`` are the convention headers the generator took out of the
-generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
-names to the spec's server URLs.
+whether ``x-user-token`` goes along; ``body_required`` whether a request body is required;
+``issues`` lists the tokens the response carries, as JSON pointers into its body;
+``private_key_field`` points where the request body takes the client's private key;
+``removed_headers`` are the convention headers the generator took out of the generated
+signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
+spec's server URLs.
 """
 
 from typing import Final, Literal, TypedDict

@@ -2,11 +2,12 @@
 """What the overlay ``partner_api`` needs to know about each operation, taken from the spec.
 
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
-whether ``x-user-token`` goes along; ``body_required`` whether it needs a request body; ``issues`` lists the tokens the response carries, as JSON
-pointers into its body; ``private_key_field`` points where the request body takes the client's
-private key; ``removed_headers`` are the convention headers the generator took out of the
-generated signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment
-names to the spec's server URLs.
+whether ``x-user-token`` goes along; ``body_required`` whether a request body is required;
+``issues`` lists the tokens the response carries, as JSON pointers into its body;
+``private_key_field`` points where the request body takes the client's private key;
+``removed_headers`` are the convention headers the generator took out of the generated
+signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
+spec's server URLs.
 """
 
 from typing import Final, Literal, TypedDict

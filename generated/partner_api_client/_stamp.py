@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "1ff3e5dccd288af827a61bbd9bd6640168eea24f411939796e8c4da07360ca92"
+GENERATOR_SHA256: Final = "0b30acbd410f6caad93508625126a10c0b3b7ad6db1c23ba4477ec8d233043cc"
 TOOL_VERSIONS: Final = {"openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "4ddcc5a45bc6de221c28c6d346993065d56516dab5f8e6e978441afe3230122f"
+OUTPUT_SHA256: Final = "45f3f7aea97c6e6e7685f1c954e90d0ca50a4e3de3c25ff02f7e321a38059cf1"

@@ -10,9 +10,6 @@ The generated ``partner_api_client`` holds the endpoint functions and models; th
 holds the clients to pass them, the ``Tokens`` they keep, and the errors they raise.
 """
 
-from partner_api_client._stamp import SPEC_SHA256 as __spec_sha256__
-from partner_api_client._stamp import __version__
-
 from partner_api._client import AsyncPartnerClient, PartnerClient
 from partner_api._errors import (
     APIConnectionError,
@@ -34,6 +31,8 @@ from partner_api._errors import (
     UnprocessableEntityError,
 )
 from partner_api._tokens import Tokens
+from partner_api_client._stamp import SPEC_SHA256 as __spec_sha256__
+from partner_api_client._stamp import __version__
 
 __all__ = [
     "APIConnectionError",

@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, NoReturn, Self
 
 import httpx
-from partner_api_client import AuthenticatedClient
-from partner_api_client._stamp import __version__
 
 from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
 from partner_api._errors import ConfigurationError
@@ -24,6 +22,8 @@ from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, Token
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
 from partner_api._wire import Borrowed, ThroughAsyncClient, ThroughClient, Wire
+from partner_api_client import AuthenticatedClient
+from partner_api_client._stamp import __version__
 
 Language = Literal["id", "en"]
 LANGUAGES: Final = ("id", "en")

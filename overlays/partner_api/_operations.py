@@ -11,9 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from partner_api_client import _manifest
-
 from partner_api._tokens import TokenKind
+from partner_api_client import _manifest
 
 _PARAMETER: Final = re.compile(r"\\\{[^}]*\\\}")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from partner_api_client.models.error import Error
 
 from partner_api._errors import APIStatusError, status_error_class
+from partner_api_client.models.error import Error
 
 
 def status_error(response: httpx.Response, language: str) -> APIStatusError:

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from partner_api_client._manifest import OPERATIONS
-
 from tests._paths import GENERATED, PACKAGE
 
 _PARAMETER = re.compile(r"\{[^}]*\}")

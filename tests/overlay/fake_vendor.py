@@ -28,7 +28,9 @@ class FakeVendor:
     refresh_lifetime: int = 86400
     user_lifetime: int = 604800
     renewal_delay: float = 0.0
-    valid: dict[str, set[str]] = field(default_factory=lambda: {"access": set(), "refresh": set(), "user": set()})
+    valid: dict[str, set[str]] = field(
+        default_factory=lambda: {"access": set(), "refresh": set(), "user": set()}
+    )
     calls: Counter[str] = field(default_factory=Counter)
     seen: list[httpx.Request] = field(default_factory=list)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -67,7 +69,8 @@ class FakeVendor:
         }
         message = messages.get(code, ("Terjadi kesalahan.", "An error occurred."))[english]
         return httpx.Response(
-            status, json={"code": code, "message": message, "requestId": request.headers.get("x-request-id", "")}
+            status,
+            json={"code": code, "message": message, "requestId": request.headers.get("x-request-id", "")},
         )
 
     def _bearer(self, request: httpx.Request, kind: str) -> bool:
@@ -85,7 +88,11 @@ class FakeVendor:
         with self._lock:
             self.calls[request.url.path] += 1
             # A copy: a replayed request is the same object with new headers.
-            self.seen.append(httpx.Request(request.method, request.url, headers=request.headers.copy(), content=request.content))
+            self.seen.append(
+                httpx.Request(
+                    request.method, request.url, headers=request.headers.copy(), content=request.content
+                )
+            )
             pending = self.faults.get(request.url.path)
             fault = pending.pop(0) if pending else None
         if fault is not None:
@@ -104,19 +111,32 @@ class FakeVendor:
             if not self._bearer(request, "refresh"):
                 return self._error(request, 401, "UNAUTHORIZED")
             return httpx.Response(
-                200, json={"tokenType": "Bearer", "accessToken": self.issue("access"), "expiresIn": self.access_lifetime}
+                200,
+                json={
+                    "tokenType": "Bearer",
+                    "accessToken": self.issue("access"),
+                    "expiresIn": self.access_lifetime,
+                },
             )
         if path == "/v1/auth/refresh-token":
             if not self._bearer(request, "user"):
                 return self._error(request, 401, "UNAUTHORIZED")
             return httpx.Response(
                 200,
-                json={"tokenType": "Bearer", "refreshToken": self.issue("refresh"), "expiresIn": self.refresh_lifetime},
+                json={
+                    "tokenType": "Bearer",
+                    "refreshToken": self.issue("refresh"),
+                    "expiresIn": self.refresh_lifetime,
+                },
             )
         if not self._bearer(request, "access"):
             return self._error(request, 401, "UNAUTHORIZED")
         if path == "/v1/users/login":
-            body = {"userToken": self.issue("user"), "expiresIn": self.user_lifetime, "user": {"id": "u1", "name": "Siti"}}
+            body = {
+                "userToken": self.issue("user"),
+                "expiresIn": self.user_lifetime,
+                "user": {"id": "u1", "name": "Siti"},
+            }
             return httpx.Response(200, json=body)
         if path == "/v1/products":
             return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
@@ -157,7 +177,9 @@ def status(code: int, headers: dict[str, str] | None = None) -> Fault:
     """A fault: answer with this status (and headers) instead of the real answer."""
 
     def fault(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(code, headers=headers, json={"code": f"E{code}", "message": "x", "requestId": ""})
+        return httpx.Response(
+            code, headers=headers, json={"code": f"E{code}", "message": "x", "requestId": ""}
+        )
 
     return fault
 

@@ -41,7 +41,7 @@ def test_bad_input_is_refused(changes: dict[str, Any], message: str) -> None:
 
 
 def test_the_async_client_wants_an_async_http_client() -> None:
-    with pytest.raises(ConfigurationError, match="httpx.AsyncClient"):
+    with pytest.raises(ConfigurationError, match=r"httpx\.AsyncClient"):
         AsyncPartnerClient(**GOOD, http_client=httpx.Client())
 
 

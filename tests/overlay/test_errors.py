@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from partner_api_client.api.accounts import get_account
-from partner_api_client.models import Error
 
 from partner_api import (
     APIStatusError,
@@ -18,6 +16,8 @@ from partner_api import (
     UnprocessableEntityError,
 )
 from partner_api._errors import status_error_class
+from partner_api_client.api.accounts import get_account
+from partner_api_client.models import Error
 from tests.overlay.conftest import Flavor, logged_in
 from tests.overlay.fake_vendor import FakeVendor
 
@@ -31,7 +31,12 @@ def test_a_404_carries_code_message_language_and_request_id(
         flavor.call(get_account, client, account_id="acc_999")
     error = caught.value
     sent_id = vendor.seen[0].headers["x-request-id"]
-    assert (error.status_code, error.code, error.message, error.language) == (404, "NOT_FOUND", message, language)
+    assert (error.status_code, error.code, error.message, error.language) == (
+        404,
+        "NOT_FOUND",
+        message,
+        language,
+    )
     assert error.request_id == sent_id
     assert error.response is not None
     assert error.response.status_code == 404

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
+
 from partner_api_client._manifest import OPERATIONS
 from partner_api_client.models import ObtainTokensRequest, TransferRequest, UserCredentials
-
 from tests.overlay.conftest import Flavor, logged_in
 from tests.overlay.fake_vendor import FakeVendor
 
@@ -20,7 +20,9 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "authenticateUser": {"body": UserCredentials(username="siti", password="pw")},
     "listProducts": {},
     "getAccount": {"account_id": "acc_001"},
-    "createTransfer": {"body": TransferRequest(source_account_id="acc_001", destination_account_id="acc_002", amount="1.00")},
+    "createTransfer": {
+        "body": TransferRequest(source_account_id="acc_001", destination_account_id="acc_002", amount="1.00")
+    },
 }
 
 
@@ -61,6 +63,7 @@ def test_with_options_changes_language_and_pins_request_id(flavor: Flavor, vendo
     pinned = client.with_options(language="en", request_id="order-42")
     flavor.call(list_products, pinned)
     flavor.call(list_products, client)
-    assert [(r.headers["x-language"], r.headers["x-request-id"]) for r in vendor.seen][0] == ("en", "order-42")
+    first = vendor.seen[0].headers
+    assert (first["x-language"], first["x-request-id"]) == ("en", "order-42")
     assert vendor.seen[1].headers["x-language"] == "id"
     assert vendor.seen[1].headers["x-request-id"] != "order-42"

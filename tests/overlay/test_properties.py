@@ -13,12 +13,15 @@ from partner_api._headers import check_header_value
 from partner_api._retry import parse_retry_after
 
 VISIBLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
-SAFE = st.builds(
-    lambda first, middle, last: first + middle + last,
-    VISIBLE,
-    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
-    VISIBLE,
-) | VISIBLE
+SAFE = (
+    st.builds(
+        lambda first, middle, last: first + middle + last,
+        VISIBLE,
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
+        VISIBLE,
+    )
+    | VISIBLE
+)
 
 
 @given(SAFE)

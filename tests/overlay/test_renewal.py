@@ -9,8 +9,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from partner_api_client.api.accounts import get_account
-from partner_api_client.api.products import list_products
 
 from partner_api import (
     AsyncPartnerClient,
@@ -21,10 +19,17 @@ from partner_api import (
     ServerError,
     Tokens,
 )
+from partner_api_client.api.accounts import get_account
+from partner_api_client.api.products import list_products
 from tests.overlay.conftest import Flavor, logged_in
 from tests.overlay.fake_vendor import FakeVendor, status
 
-ACCESS, REFRESH, LOGIN, FIRST = "/v1/auth/access-token", "/v1/auth/refresh-token", "/v1/users/login", "/v1/auth/token"
+ACCESS, REFRESH, LOGIN, FIRST = (
+    "/v1/auth/access-token",
+    "/v1/auth/refresh-token",
+    "/v1/users/login",
+    "/v1/auth/token",
+)
 
 
 def _expired_access(vendor: FakeVendor, **lifetimes: float | None) -> Tokens:
@@ -69,9 +74,13 @@ def test_a_second_401_raises(flavor: Flavor, vendor: FakeVendor) -> None:
 
 def test_a_stale_401_triggers_no_renewal(vendor: FakeVendor) -> None:
     tokens = logged_in(vendor)
-    client = PartnerClient(http_client=vendor.http_client(), base_url="https://api.test", app_key=vendor.app_key, tokens=tokens)
+    client = PartnerClient(
+        http_client=vendor.http_client(), base_url="https://api.test", app_key=vendor.app_key, tokens=tokens
+    )
     used = client._shared.book.held
-    fresh = Tokens(access_token=vendor.issue("access"), refresh_token=tokens.refresh_token, user_token=tokens.user_token)
+    fresh = Tokens(
+        access_token=vendor.issue("access"), refresh_token=tokens.refresh_token, user_token=tokens.user_token
+    )
     client._shared.book.held = type(used).from_tokens(fresh)
     held = client._shared.renewer.obtain("access", used, rejected=True)
     assert held.tokens.access_token == fresh.access_token
@@ -86,7 +95,9 @@ def test_refresh_rejected_renews_through_the_user_token(flavor: Flavor, vendor: 
     assert client.tokens.refresh_token in vendor.valid["refresh"]
 
 
-def test_a_rejected_user_token_requires_reauthentication_without_a_loop(flavor: Flavor, vendor: FakeVendor) -> None:
+def test_a_rejected_user_token_requires_reauthentication_without_a_loop(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
     client = flavor.client(vendor, tokens=_expired_access(vendor))
     vendor.revoke("refresh")
     vendor.revoke("user")
@@ -110,7 +121,9 @@ def test_no_token_and_no_private_key_raises_before_sending(flavor: Flavor, vendo
 
 def test_a_user_operation_without_a_user_raises_before_sending(flavor: Flavor, vendor: FakeVendor) -> None:
     tokens = logged_in(vendor)
-    client = flavor.client(vendor, tokens=Tokens(access_token=tokens.access_token, refresh_token=tokens.refresh_token))
+    client = flavor.client(
+        vendor, tokens=Tokens(access_token=tokens.access_token, refresh_token=tokens.refresh_token)
+    )
     with pytest.raises(MissingTokenError) as caught:
         flavor.call(get_account, client, account_id="acc_001")
     assert not isinstance(caught.value, ReauthenticationRequired)
@@ -126,7 +139,9 @@ def test_the_private_key_obtains_the_first_tokens(flavor: Flavor, vendor: FakeVe
     assert client.tokens.refresh_token in vendor.valid["refresh"]
 
 
-def test_new_tokens_reach_the_callback_before_any_request_uses_them(flavor: Flavor, vendor: FakeVendor) -> None:
+def test_new_tokens_reach_the_callback_before_any_request_uses_them(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
     seen_by_callback: list[tuple[str | None, int]] = []
 
     def persist(tokens: Tokens) -> None:
@@ -140,7 +155,9 @@ def test_new_tokens_reach_the_callback_before_any_request_uses_them(flavor: Flav
     assert vendor.seen[1].headers["authorization"] == f"Bearer {token}"
 
 
-def test_a_failing_callback_does_not_lose_the_new_tokens(flavor: Flavor, vendor: FakeVendor, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_callback_does_not_lose_the_new_tokens(
+    flavor: Flavor, vendor: FakeVendor, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(tokens: Tokens) -> None:
         raise OSError("disk full")
 
@@ -182,7 +199,9 @@ def test_a_response_without_a_token_keeps_the_old_one(flavor: Flavor, vendor: Fa
     assert client.tokens.refresh_token == tokens.refresh_token
 
 
-def test_a_wall_clock_jump_changes_nothing(flavor: Flavor, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wall_clock_jump_changes_nothing(
+    flavor: Flavor, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = flavor.client(vendor, tokens=logged_in(vendor))
     real = dt.datetime
 
@@ -203,7 +222,10 @@ def test_a_wall_clock_jump_changes_nothing(flavor: Flavor, vendor: FakeVendor, m
 def test_1000_threads_with_an_expired_token_renew_once(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.05
     client = PartnerClient(
-        app_key=vendor.app_key, base_url="https://api.test", http_client=vendor.http_client(), tokens=_expired_access(vendor)
+        app_key=vendor.app_key,
+        base_url="https://api.test",
+        http_client=vendor.http_client(),
+        tokens=_expired_access(vendor),
     )
     barrier = threading.Barrier(50)
 
@@ -234,7 +256,9 @@ def test_1000_tasks_with_an_expired_token_renew_once(vendor: FakeVendor) -> None
             http_client=vendor.async_http_client(),
             tokens=_expired_access(vendor),
         )
-        responses = await asyncio.gather(*(list_products.asyncio_detailed(client=client) for _ in range(1000)))
+        responses = await asyncio.gather(
+            *(list_products.asyncio_detailed(client=client) for _ in range(1000))
+        )
         second = await asyncio.gather(*(list_products.asyncio_detailed(client=client) for _ in range(100)))
         new = f"Bearer {client.tokens.access_token}"
         assert {r.headers["authorization"] for r in vendor.seen if r.url.path == "/v1/products"} == {new}
@@ -247,11 +271,16 @@ def test_1000_tasks_with_an_expired_token_renew_once(vendor: FakeVendor) -> None
 def test_the_chain_runs_once_for_100_threads(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.02
     client = PartnerClient(
-        app_key=vendor.app_key, base_url="https://api.test", http_client=vendor.http_client(), tokens=_expired_access(vendor)
+        app_key=vendor.app_key,
+        base_url="https://api.test",
+        http_client=vendor.http_client(),
+        tokens=_expired_access(vendor),
     )
     vendor.revoke("refresh")
     with ThreadPoolExecutor(max_workers=100) as pool:
-        statuses = list(pool.map(lambda _: list_products.sync_detailed(client=client).status_code, range(100)))
+        statuses = list(
+            pool.map(lambda _: list_products.sync_detailed(client=client).status_code, range(100))
+        )
     assert statuses == [200] * 100
     assert (vendor.calls[ACCESS], vendor.calls[REFRESH]) == (2, 1)
 
@@ -276,7 +305,10 @@ def test_the_chain_runs_once_for_100_tasks(vendor: FakeVendor) -> None:
 
 def test_a_rejected_user_token_under_concurrency_makes_one_attempt(vendor: FakeVendor) -> None:
     client = PartnerClient(
-        app_key=vendor.app_key, base_url="https://api.test", http_client=vendor.http_client(), tokens=_expired_access(vendor)
+        app_key=vendor.app_key,
+        base_url="https://api.test",
+        http_client=vendor.http_client(),
+        tokens=_expired_access(vendor),
     )
     vendor.revoke("refresh")
     vendor.revoke("user")

@@ -6,12 +6,12 @@ import datetime as dt
 
 import httpx
 import pytest
-from partner_api_client.api.products import list_products
-from partner_api_client.api.transfers import create_transfer
-from partner_api_client.models import TransferRequest
 
 from partner_api import APIConnectionError, APITimeoutError, RateLimitError, ServerError
 from partner_api._retry import RetryableResponse, RetryPolicy, parse_retry_after
+from partner_api_client.api.products import list_products
+from partner_api_client.api.transfers import create_transfer
+from partner_api_client.models import TransferRequest
 from tests.overlay.conftest import Flavor, logged_in
 from tests.overlay.fake_vendor import FakeVendor, raises, status
 

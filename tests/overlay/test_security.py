@@ -8,14 +8,20 @@ import traceback
 
 import httpx
 import pytest
-from partner_api_client.api.accounts import get_account
-from partner_api_client.api.products import list_products
 
 from partner_api import APIStatusError, ConfigurationError, NotFoundError, PartnerClient, Tokens
+from partner_api_client.api.accounts import get_account
+from partner_api_client.api.products import list_products
 from tests.overlay.conftest import Flavor
 from tests.overlay.fake_vendor import FakeVendor, status
 
-SENTINELS = ("SENTINEL-ACCESS-7f3a", "SENTINEL-REFRESH-91bc", "SENTINEL-USER-44de", "SENTINEL-APPKEY-0c1d", "SENTINEL-PK-e5f6")
+SENTINELS = (
+    "SENTINEL-ACCESS-7f3a",
+    "SENTINEL-REFRESH-91bc",
+    "SENTINEL-USER-44de",
+    "SENTINEL-APPKEY-0c1d",
+    "SENTINEL-PK-e5f6",
+)
 
 
 @pytest.fixture
@@ -28,7 +34,11 @@ def secret_vendor() -> FakeVendor:
 
 
 def _secret_tokens() -> Tokens:
-    return Tokens(access_token="SENTINEL-ACCESS-7f3a", refresh_token="SENTINEL-REFRESH-91bc", user_token="SENTINEL-USER-44de")
+    return Tokens(
+        access_token="SENTINEL-ACCESS-7f3a",
+        refresh_token="SENTINEL-REFRESH-91bc",
+        user_token="SENTINEL-USER-44de",
+    )
 
 
 def _assert_clean(text: str) -> None:
@@ -41,7 +51,13 @@ def test_no_secret_in_reprs_logs_or_errors(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, httpx's and httpcore's included
     client = flavor.client(secret_vendor, tokens=_secret_tokens(), private_key="SENTINEL-PK-e5f6")
-    texts = [repr(client), str(client), repr(client.tokens), str(client.tokens), repr(client.with_options(language="en"))]
+    texts = [
+        repr(client),
+        str(client),
+        repr(client.tokens),
+        str(client.tokens),
+        repr(client.with_options(language="en")),
+    ]
     flavor.call(list_products, client)
     secret_vendor.revoke("access")
     flavor.call(list_products, client)  # 401, renewal, replay
@@ -57,7 +73,10 @@ def test_no_secret_in_reprs_logs_or_errors(
 
 def test_a_client_cannot_be_pickled_and_an_error_pickles_without_secrets(secret_vendor: FakeVendor) -> None:
     client = PartnerClient(
-        app_key=secret_vendor.app_key, base_url="https://api.test", http_client=secret_vendor.http_client(), tokens=_secret_tokens()
+        app_key=secret_vendor.app_key,
+        base_url="https://api.test",
+        http_client=secret_vendor.http_client(),
+        tokens=_secret_tokens(),
     )
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
@@ -118,7 +137,10 @@ def test_a_same_origin_redirect_keeps_credentials(secret_vendor: FakeVendor) -> 
 def test_redirects_are_not_followed_by_default(secret_vendor: FakeVendor) -> None:
     hops = _redirecting(secret_vendor, "https://elsewhere.test/v1/other")
     client = PartnerClient(
-        app_key=secret_vendor.app_key, base_url="https://api.test", http_client=secret_vendor.http_client(), tokens=_secret_tokens()
+        app_key=secret_vendor.app_key,
+        base_url="https://api.test",
+        http_client=secret_vendor.http_client(),
+        tokens=_secret_tokens(),
     )
     assert list_products.sync_detailed(client=client).status_code == 302
     assert len(hops) == 1
@@ -133,6 +155,8 @@ def test_plain_http_to_another_host_is_refused(url: str) -> None:
     PartnerClient(app_key="k", base_url=url, allow_insecure_http=True)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:80", "http://127.9.9.9"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "http://localhost:9", "http://[::1]:80", "http://127.9.9.9"]
+)
 def test_plain_http_to_loopback_is_allowed(url: str) -> None:
     PartnerClient(app_key="k", base_url=url)

@@ -1,0 +1,85 @@
+"""The public surface: small, explicit, sorted, and accepted by every generated function under mypy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import partner_api
+from partner_api_client._manifest import OPERATIONS
+from tests._paths import ROOT
+
+ARGUMENT_CODE = {
+    "obtainTokens": 'body=ObtainTokensRequest(private_key="k")',
+    "renewAccessToken": "",
+    "renewRefreshToken": "",
+    "authenticateUser": 'body=UserCredentials(username="u", password="p")',
+    "listProducts": "page=2",
+    "getAccount": 'account_id="acc_001"',
+    "createTransfer": 'body=TransferRequest(source_account_id="a", destination_account_id="b", amount="1")',
+}
+
+
+def test_all_is_sorted_and_complete() -> None:
+    public = {name for name in dir(partner_api) if not name.startswith("_")}
+    assert partner_api.__all__ == sorted(partner_api.__all__)
+    assert public - {"__version__", "__spec_sha256__"} <= set(partner_api.__all__)
+    assert {"PartnerClient", "AsyncPartnerClient", "Tokens", "PartnerAPIError"} <= set(partner_api.__all__)
+    for name in partner_api.__all__:
+        assert getattr(partner_api, name) is not None
+
+
+def test_version_and_spec_hash_are_readable() -> None:
+    assert partner_api.__version__ == "1.0.0"
+    assert len(partner_api.__spec_sha256__) == 64
+
+
+def test_mypy_accepts_both_clients_in_every_generated_function(tmp_path: Path) -> None:
+    assert set(ARGUMENT_CODE) == {entry["operation_id"] for entry in OPERATIONS}
+    imports, calls = [], []
+    for entry in OPERATIONS:
+        package, module = entry["module"].rsplit(".", 1)
+        imports.append(f"from {package} import {module}")
+        arguments = ARGUMENT_CODE[entry["operation_id"]]
+        calls.append(f"    {module}.sync(client=client, {arguments})")
+        calls.append(f"    {module}.sync_detailed(client=client, {arguments})")
+        calls.append(f"    await {module}.asyncio(client=async_client, {arguments})")
+        calls.append(f"    await {module}.asyncio_detailed(client=async_client, {arguments})")
+    source = "\n".join(
+        [
+            "from partner_api import AsyncPartnerClient, PartnerClient",
+            "from partner_api_client.models import ObtainTokensRequest, TransferRequest, UserCredentials",
+            *imports,
+            "",
+            "",
+            "async def use(client: PartnerClient, async_client: AsyncPartnerClient) -> None:",
+            *calls,
+            "    derived: PartnerClient = client.with_options(language='en', timeout=5.0)",
+            "    print(derived.tokens.access_token)",
+            "",
+        ]
+    )
+    usage = tmp_path / "usage.py"
+    usage.write_text(source, encoding="utf-8")
+    config = tmp_path / "mypy.ini"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            [mypy]
+            strict = True
+            mypy_path = {ROOT / "generated"}:{ROOT / "overlays"}
+            cache_dir = {tmp_path / "cache"}
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), str(usage)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
