@@ -175,6 +175,7 @@ class _PartnerClientBase(AuthenticatedClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         on_tokens_changed: Callable[[Tokens], Any] | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         follow_redirects: bool = False,
         allow_insecure_http: bool = False,
         raise_for_status: bool = True,
@@ -187,6 +188,10 @@ class _PartnerClientBase(AuthenticatedClient):
             raise ConfigurationError(f"tokens must be a partner_api.Tokens, not {type(tokens).__name__}")
         if on_tokens_changed is not None and not callable(on_tokens_changed):
             raise ConfigurationError("on_tokens_changed must be callable")
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("pass http_client= or transport=, not both")
+        # A pool we create is ours to renew after a fork; what the user passed is not.
+        owned = http_client is None and transport is None
         settings = _Settings(
             RequestOptions(_check_language(language), None, bool(raise_for_status)),
             _check_timeout(timeout),
@@ -198,7 +203,7 @@ class _PartnerClientBase(AuthenticatedClient):
             base_url=url,
             base_path=url.path.rstrip("/"),
             book=book,
-            wire=Wire(self._inner_transport_factory(http_client), url, owned=http_client is None),
+            wire=Wire(self._inner_transport_factory(http_client, transport), url, owned=owned),
             follow_redirects=bool(follow_redirects),
         )
         renewal = Renewal(CATALOG, book, private_key, settings.request.language)
@@ -217,7 +222,7 @@ class _PartnerClientBase(AuthenticatedClient):
         self._owns_transport = owns_transport
 
     def _inner_transport_factory(
-        self, http_client: object
+        self, http_client: object, transport: object
     ) -> Callable[[], httpx.BaseTransport | httpx.AsyncBaseTransport]:
         raise NotImplementedError
 
@@ -326,7 +331,15 @@ class PartnerClient(_PartnerClientBase):
 
     _http: httpx.Client | None
 
-    def _inner_transport_factory(self, http_client: object) -> Callable[[], httpx.BaseTransport]:
+    def _inner_transport_factory(
+        self, http_client: object, transport: object
+    ) -> Callable[[], httpx.BaseTransport]:
+        if transport is not None:
+            if not isinstance(transport, httpx.BaseTransport):
+                raise ConfigurationError(
+                    f"transport must be an httpx.BaseTransport, not {type(transport).__name__}"
+                )
+            return lambda: transport
         if http_client is None:
             return httpx.HTTPTransport
         if not isinstance(http_client, httpx.Client):
@@ -388,7 +401,15 @@ class AsyncPartnerClient(_PartnerClientBase):
 
     _http: httpx.AsyncClient | None
 
-    def _inner_transport_factory(self, http_client: object) -> Callable[[], httpx.AsyncBaseTransport]:
+    def _inner_transport_factory(
+        self, http_client: object, transport: object
+    ) -> Callable[[], httpx.AsyncBaseTransport]:
+        if transport is not None:
+            if not isinstance(transport, httpx.AsyncBaseTransport):
+                raise ConfigurationError(
+                    f"transport must be an httpx.AsyncBaseTransport, not {type(transport).__name__}"
+                )
+            return lambda: transport
         if http_client is None:
             return httpx.AsyncHTTPTransport
         if not isinstance(http_client, httpx.AsyncClient):

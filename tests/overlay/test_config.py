@@ -31,6 +31,8 @@ GOOD: dict[str, Any] = {"app_key": "key", "base_url": "https://api.test"}
         ({"on_tokens_changed": "print"}, "must be callable"),
         ({"private_key": ""}, "private_key must be a non-empty str"),
         ({"http_client": httpx.AsyncClient()}, "http_client must be an httpx.Client"),
+        ({"transport": httpx.AsyncHTTPTransport()}, "transport must be an httpx.BaseTransport"),
+        ({"transport": httpx.HTTPTransport(), "http_client": httpx.Client()}, "not both"),
     ],
 )
 def test_bad_input_is_refused(changes: dict[str, Any], message: str) -> None:
@@ -75,3 +77,17 @@ def test_a_sync_client_refuses_async_use_and_vice_versa() -> None:
 def test_the_default_timeout_is_explicit() -> None:
     timeout = PartnerClient(**GOOD).get_httpx_client().timeout
     assert (timeout.connect, timeout.read) == (5.0, 30.0)
+
+
+def test_a_transport_is_used_as_given() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["x-app-key"])
+        return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
+
+    from partner_api_client.api.products import list_products
+
+    client = PartnerClient(**GOOD, transport=httpx.MockTransport(handler), tokens=Tokens(access_token="t"))
+    assert list_products.sync_detailed(client=client).status_code == 200
+    assert seen == ["key"]
