@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
-from partner_api_client import AuthenticatedClient
-from partner_api_client.api.products import list_products
 
 from partner_api import PartnerClient, Tokens
+from partner_api_client import AuthenticatedClient
+from partner_api_client.api.products import list_products
 
 BODY = json.dumps({"items": [], "page": 1, "size": 20, "total": 0}).encode()
 TOKENS = Tokens(
