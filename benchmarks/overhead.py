@@ -47,6 +47,7 @@ import http.server, sys
 BODY = sys.argv[1].encode()
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     def do_GET(self):
         self.send_response(200)
         self.send_header("content-type", "application/json")
