@@ -77,13 +77,13 @@ class Held:
     def from_tokens(cls, tokens: Tokens) -> Held:
         now_mono, now_wall = time.monotonic(), dt.datetime.now(dt.UTC)
         deadlines: dict[str, float | None] = {}
-        lifetimes: dict[str, float | None] = {}
         for kind in TOKEN_KINDS:
             expires_at = tokens.expires_at(kind)
-            remaining = None if expires_at is None else (expires_at - now_wall).total_seconds()
-            deadlines[kind] = None if remaining is None else now_mono + remaining
-            lifetimes[kind] = None  # unknown: only the expiry was given
-        return cls(tokens, deadlines, lifetimes)
+            deadlines[kind] = (
+                None if expires_at is None else now_mono + (expires_at - now_wall).total_seconds()
+            )
+        # Lifetimes stay unknown: only the expiry was given, so the full renewal margin applies.
+        return cls(tokens, deadlines, dict.fromkeys(TOKEN_KINDS))
 
     def token(self, kind: TokenKind) -> str | None:
         return self.tokens.token(kind)
