@@ -1,4 +1,4 @@
-"""Running openapi-python-client on a prepared spec, reproducibly."""
+"""Running the code generators (openapi-python-client, datamodel-code-generator), reproducibly."""
 
 from __future__ import annotations
 
@@ -57,64 +57,110 @@ def _run(command: list[str], what: str) -> None:
         raise _failure(what, result.returncode, result.stdout + result.stderr)
 
 
-class Codegen:
-    """openapi-python-client running in the background while the caller checks the spec."""
+# Pydantic models of the spec's schemas, for the sandbox and the contract tests; strict, so an
+# example with a misspelt field fails instead of being ignored.
+_MODEL_OPTIONS: Final = (
+    *("--input-file-type", "openapi", "--output-model-type", "pydantic_v2.BaseModel"),
+    *("--target-python-version", "3.11", "--extra-fields", "forbid", "--enum-field-as-literal", "all"),
+    *("--field-constraints", "--use-annotated", "--snake-case-field", "--use-standard-collections"),
+    *("--use-union-operator", "--use-double-quotes", "--disable-timestamp", "--formatters", "ruff-format"),
+)
 
-    def __init__(self, process: subprocess.Popen[str], package_dir: Path) -> None:
-        self._process = process
+
+def _mark(path: Path) -> None:
+    path.write_text(f"{GENERATED_MARK}\n{path.read_text(encoding='utf-8')}", encoding="utf-8")
+
+
+class Codegen:
+    """The code generators, running in the background while the caller checks the spec."""
+
+    def __init__(
+        self, processes: dict[str, subprocess.Popen[str]], package_dir: Path, models: tuple[Path, Path]
+    ) -> None:
+        self._processes = processes
         self._package_dir = package_dir
+        self._models = models
 
     def wait(self) -> None:
-        """Wait for the tool, then mark every file it wrote as generated."""
-        try:
-            stdout, stderr = self._process.communicate(timeout=_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise CodegenError(f"openapi-python-client took over {_TIMEOUT_SECONDS} s") from None
-        if self._process.returncode != 0:
-            raise _failure("openapi-python-client", self._process.returncode, stdout + stderr)
+        """Wait for every tool, then put their output in place, each file marked as generated."""
+        for name, process in self._processes.items():
+            try:
+                stdout, stderr = process.communicate(timeout=_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                raise CodegenError(f"{name} took over {_TIMEOUT_SECONDS} s") from None
+            if process.returncode != 0:
+                raise _failure(name, process.returncode, stdout + stderr)
         # PEP 561: without it, mypy would not read the generated types from an installed wheel.
         (self._package_dir / "py.typed").write_text("", encoding="utf-8")
-        for path in sorted(self._package_dir.rglob("*")):
-            if path.is_file():
-                text = path.read_text(encoding="utf-8")
-                path.write_text(f"{GENERATED_MARK}\n{text}", encoding="utf-8")
+        written, models_package = self._models
+        models_package.mkdir(parents=True)
+        written.rename(models_package / "__init__.py")
+        for folder in (self._package_dir, models_package):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    _mark(path)
+
+    def stop(self) -> None:
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
+    try:
+        return subprocess.Popen(  # noqa: S603 (our own fixed command)
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_tool_environment(),
+            cwd=cwd,
+        )
+    except OSError as error:
+        raise CodegenError(f"{name} could not start: {error}") from None
 
 
 @contextlib.contextmanager
-def openapi_python_client(prepared: Spec, package_dir: Path, package_name: str) -> Iterator[Codegen]:
-    """Start generating the package into ``package_dir`` (which must not exist).
+def generators(
+    spec: Spec, prepared: Spec, package_dir: Path, package_name: str, models_package: Path
+) -> Iterator[Codegen]:
+    """Start openapi-python-client (the client package, from the prepared spec) and
+    datamodel-code-generator (pydantic models, from the spec itself), side by side.
 
-    The tool runs in its own process while the caller goes on; leaving the block stops it
-    if the caller did not wait for it (a spec problem found meanwhile, an interrupt).
+    They run in their own processes, in a scratch folder so that no configuration around the
+    output can change what they write; leaving the block stops any the caller did not wait for
+    (a spec problem found meanwhile, an interrupt).
     """
-    with tempfile.TemporaryDirectory(prefix="partner-api-codegen-") as scratch:
-        spec_file = Path(scratch, "openapi.json")
-        spec_file.write_text(json.dumps(prepared, indent=1), encoding="utf-8")
-        config_file = Path(scratch, "config.json")
+    with tempfile.TemporaryDirectory(prefix="partner-api-codegen-") as scratch_name:
+        scratch = Path(scratch_name)
+        (scratch / "prepared.json").write_text(json.dumps(prepared, indent=1), encoding="utf-8")
+        (scratch / "openapi.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
         config = {"package_name_override": package_name, "post_hooks": list(_POST_HOOKS)}
-        config_file.write_text(json.dumps(config), encoding="utf-8")
-        command = [
-            *(sys.executable, "-m", "openapi_python_client", "generate"),
-            *("--path", str(spec_file), "--output-path", str(package_dir)),
-            *("--meta", "none", "--config", str(config_file), "--fail-on-warning"),
-        ]
+        (scratch / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        processes: dict[str, subprocess.Popen[str]] = {}
+        codegen = Codegen(processes, package_dir, (scratch / "models.py", models_package))
         try:
-            process = subprocess.Popen(  # noqa: S603 (our own fixed command)
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=_tool_environment(),
+            processes["openapi-python-client"] = _start(
+                "openapi-python-client",
+                [
+                    *(sys.executable, "-m", "openapi_python_client", "generate"),
+                    *("--path", "prepared.json", "--output-path", str(package_dir)),
+                    *("--meta", "none", "--config", "config.json", "--fail-on-warning"),
+                ],
+                scratch,
             )
-        except OSError as error:
-            raise CodegenError(f"openapi-python-client could not start: {error}") from None
-        with process:
-            try:
-                yield Codegen(process, package_dir)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.communicate()
+            processes["datamodel-code-generator"] = _start(
+                "datamodel-code-generator",
+                [
+                    *(sys.executable, "-m", "datamodel_code_generator"),
+                    *("--input", "openapi.json", "--output", "models.py", *_MODEL_OPTIONS),
+                ],
+                scratch,
+            )
+            yield codegen
+        finally:
+            codegen.stop()
 
 
 def format_files(paths: list[Path]) -> None:

@@ -11,6 +11,8 @@ from generator._check import check
 from generator._errors import CodegenError, GeneratorError, Problem, SpecError
 
 PACKAGE = _manifest.PACKAGE
+# Pydantic models of the spec, for the sandbox and contract tests; not part of the wheel.
+MODELS_PACKAGE = "partner_api_models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outco
         not force
         and existing is not None
         and existing.inputs == inputs
-        and existing.output_sha256 == _stamp.output_sha256(output_dir / PACKAGE)
+        and existing.output_sha256 == _stamp.output_sha256(output_dir)
     ):
         return Outcome(False, None, time.perf_counter() - started, existing)
 
@@ -47,7 +49,8 @@ def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outco
         package_dir = stage / PACKAGE
         # The tool takes most of the time and needs only the prepared spec: it runs while the
         # spec is checked, and is stopped, its output unused, if the check fails.
-        with _codegen.openapi_python_client(prepared.spec, package_dir, PACKAGE) as codegen:
+        models_package = stage / MODELS_PACKAGE
+        with _codegen.generators(spec, prepared.spec, package_dir, PACKAGE, models_package) as codegen:
             check(spec, str(spec_path))
             entries = _manifest.entries(spec, prepared)
             codegen.wait()
@@ -55,7 +58,7 @@ def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outco
         manifest_file.write_text(_manifest.render(entries, _spec.environments(spec)), encoding="utf-8")
         _codegen.format_files([manifest_file])
         _verify_modules(package_dir, entries)
-        stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(package_dir))
+        stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(stage))
         (package_dir / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
         _swap.replace(stage, output_dir)
     return Outcome(True, len(entries), time.perf_counter() - started, stamp)
@@ -67,7 +70,7 @@ def _refuse_foreign_output(output_dir: Path) -> None:
         return
     if not output_dir.is_dir():
         raise GeneratorError(f"{output_dir} is not a folder; pass --output DIR")
-    foreign = sorted(path.name for path in output_dir.iterdir() if path.name != PACKAGE)
+    foreign = sorted(path.name for path in output_dir.iterdir() if path.name not in (PACKAGE, MODELS_PACKAGE))
     if foreign:
         raise GeneratorError(
             f"{output_dir} holds {', '.join(foreign)}, which the generator did not write; "

@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "0b30acbd410f6caad93508625126a10c0b3b7ad6db1c23ba4477ec8d233043cc"
-TOOL_VERSIONS: Final = {"openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "45f3f7aea97c6e6e7685f1c954e90d0ca50a4e3de3c25ff02f7e321a38059cf1"
+GENERATOR_SHA256: Final = "0f474fb73c17767396b3ec64a2bc7270cd4d541c6e9457018b113bca6baa0a94"
+TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
+OUTPUT_SHA256: Final = "08b442466d146c9beeffa490f9d1386e42c5f34831600d4b6cdc4918737bcd60"

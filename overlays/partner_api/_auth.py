@@ -130,6 +130,7 @@ class PartnerAuth(_PartnerAuthBase):
         response = yield request
         kind = self._replayable(operation, response)
         if kind is not None:
+            response.read()  # frees its connection for the renewal
             held = self._renewer.obtain(kind, held, rejected=True)
             self._check_user_token(operation, held)
             self._authorize(request, operation, held)
@@ -170,6 +171,7 @@ class AsyncPartnerAuth(_PartnerAuthBase):
         response = yield request
         kind = self._replayable(operation, response)
         if kind is not None:
+            await response.aread()  # frees its connection for the renewal
             held = await self._renewer.obtain(kind, held, rejected=True)
             self._check_user_token(operation, held)
             self._authorize(request, operation, held)

@@ -7,9 +7,10 @@ transport and options are ours.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal, NoReturn, Self
 
 import httpx
@@ -56,7 +57,7 @@ class _Settings:
 class _Shared:
     """What a client shares with every client derived from it: pool, tokens, renewal."""
 
-    app_key: str
+    app_key: str = field(repr=False)
     base_url: httpx.URL
     base_path: str
     book: TokenBook
@@ -161,6 +162,7 @@ class _PartnerClientBase(AuthenticatedClient):
     _shared: _Shared
     _settings: _Settings
     _owns_transport: bool
+    _awaits_callbacks = False
 
     def __init__(
         self,
@@ -188,6 +190,11 @@ class _PartnerClientBase(AuthenticatedClient):
             raise ConfigurationError(f"tokens must be a partner_api.Tokens, not {type(tokens).__name__}")
         if on_tokens_changed is not None and not callable(on_tokens_changed):
             raise ConfigurationError("on_tokens_changed must be callable")
+        if inspect.iscoroutinefunction(on_tokens_changed) and not self._awaits_callbacks:
+            raise ConfigurationError(
+                "on_tokens_changed is a coroutine function, which PartnerClient cannot await: "
+                "pass a plain function, or use AsyncPartnerClient"
+            )
         if http_client is not None and transport is not None:
             raise ConfigurationError("pass http_client= or transport=, not both")
         # A pool we create is ours to renew after a fork; what the user passed is not.
@@ -400,6 +407,7 @@ class AsyncPartnerClient(_PartnerClientBase):
     """
 
     _http: httpx.AsyncClient | None
+    _awaits_callbacks = True
 
     def _inner_transport_factory(
         self, http_client: object, transport: object

@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
@@ -23,9 +23,12 @@ import httpx
 from partner_api._errors import (
     APIConnectionError,
     APIStatusError,
+    InvalidHeaderValue,
     MissingTokenError,
+    PartnerAPIError,
     ReauthenticationRequired,
 )
+from partner_api._headers import check_header_value
 from partner_api._operations import Catalog, Operation
 from partner_api._status import status_error
 from partner_api._tokens import TOKEN_KINDS, Held, TokenKind, Tokens, build_at_pointer, resolve_pointer
@@ -42,13 +45,16 @@ EARLY_RENEWAL_BACKOFF: Final = 5.0
 @dataclass(frozen=True, slots=True)
 class Send:
     operation: Operation
-    bearer: str | None
-    body: dict[str, Any] | None = None
+    bearer: str | None = field(repr=False)
+    body: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Publish:
+    """Adopt these kinds of token from ``held``; the others stay as they are by then."""
+
     held: Held
+    kinds: frozenset[TokenKind]
 
 
 # What a plan receives back: the response to a Send, None after a Publish.
@@ -84,9 +90,10 @@ class Renewal:
         current = self._book.held
         if current.token(kind) != used.token(kind) and current.usable(kind):
             return current
-        if rejected and current.token(kind) is not None:
+        if rejected:
+            # Not announced: a 401 may be about something else (an x-user-token, say), and
+            # the token stays until a new one replaces it.
             current = current.replaced(kind, None, None, 0.0)
-            yield Publish(current)
         return (yield from self._obtain(kind, current, depth=0))
 
     def capture(self, operation: Operation, response: httpx.Response, held: Held, sent_at: float) -> Plan:
@@ -101,6 +108,7 @@ class Renewal:
             )
             return held
         changed = held
+        kinds: set[TokenKind] = set()
         for issued in operation.issues:
             token = resolve_pointer(body, issued.field)
             if not isinstance(token, str):
@@ -111,6 +119,16 @@ class Renewal:
                     issued.field,
                 )
                 continue
+            try:
+                check_header_value(token, f"the {issued.kind} token")
+            except InvalidHeaderValue:
+                logger.warning(
+                    "%s issued a %s token that cannot be sent in a header; it is ignored",
+                    operation.operation_id,
+                    issued.kind,
+                )
+                continue
+            kinds.add(issued.kind)
             lifetime = resolve_pointer(body, issued.expires_in) if issued.expires_in else None
             seconds = (
                 float(lifetime)
@@ -118,8 +136,8 @@ class Renewal:
                 else None
             )
             changed = changed.replaced(issued.kind, token, seconds, sent_at)
-        if changed is not held:
-            yield Publish(changed)
+        if kinds:
+            yield Publish(changed, frozenset(kinds))
         return changed
 
     def _obtain(self, kind: TokenKind, held: Held, depth: int) -> Plan:
@@ -141,9 +159,10 @@ class Renewal:
                     return (yield from self.capture(operation, response, held, sent_at))
                 if response.status_code != 401 or attempt == 1:
                     raise status_error(response, self._language)
-                # The bearer token was refused: drop it, so the next round renews it first.
+                # The renewal operation checks nothing but its bearer token, so that token is
+                # dead: drop it for good, and renew it first in the next round.
                 held = held.replaced(bearer, None, None, 0.0)
-                yield Publish(held)
+                yield Publish(held, frozenset({bearer}))
         if self._first_tokens_issue(kind):
             return (yield from self._first_tokens(held))
         raise self._cannot_obtain(kind, held)
@@ -200,8 +219,9 @@ def run(plan: Plan, send: Sender, book: TokenBook) -> Held:
             if isinstance(step, Send):
                 reply = send(step)
             else:
-                _announce(book, step.held)
-                book.held = step.held
+                merged = book.held.adopted(step.held, step.kinds)
+                _announce(book, merged)
+                book.held = merged
     except StopIteration as done:
         held: Held = done.value
         return held
@@ -216,13 +236,15 @@ async def run_async(plan: Plan, send: AsyncSender, book: TokenBook) -> Held:
             if isinstance(step, Send):
                 reply = await send(step)
             else:
-                outcome = _announce(book, step.held)
+                merged = book.held.adopted(step.held, step.kinds)
+                outcome = _announce(book, merged)
                 if inspect.isawaitable(outcome):
                     try:
                         await outcome
                     except Exception:
                         logger.exception("on_tokens_changed failed; the new tokens are used all the same")
-                book.held = step.held
+                # Merged again: another task may have published while the callback ran.
+                book.held = book.held.adopted(step.held, step.kinds)
     except StopIteration as done:
         held: Held = done.value
         return held
@@ -268,18 +290,31 @@ class SyncRenewer:
     def __init__(self, renewal: Renewal, book: TokenBook, send: Sender) -> None:
         self._renewal, self._book, self._send = renewal, book, send
         self._lock = threading.Lock()
+        self._runs = 0
+        self._last_failure: PartnerAPIError | None = None
         _SYNC_RENEWERS.add(self)
 
     def obtain(self, kind: TokenKind, used: Held, *, rejected: bool = False, early: bool = False) -> Held:
+        queued_after = self._runs
         with self._lock:
             if early and _backing_off(self._book):
                 return self._book.held
+            if self._runs != queued_after and self._last_failure is not None:
+                # A renewal ran while this thread waited, and failed: that is this call's answer
+                # too, rather than one more attempt per waiting thread.
+                raise self._last_failure
             try:
-                return run(self._renewal.obtain(kind, used, rejected=rejected), self._send, self._book)
-            except EARLY_RENEWAL_FAILURES as error:
-                if early:
+                held = run(self._renewal.obtain(kind, used, rejected=rejected), self._send, self._book)
+            except PartnerAPIError as error:
+                self._last_failure = error
+                if early and isinstance(error, EARLY_RENEWAL_FAILURES):
                     _early_renewal_failed(self._book, kind, error)
                 raise
+            else:
+                self._last_failure = None
+                return held
+            finally:
+                self._runs += 1
 
     def capture(self, operation: Operation, response: httpx.Response, sent_at: float) -> None:
         with self._lock:
@@ -312,10 +347,7 @@ class AsyncRenewer:
     ) -> Held:
         if early and _backing_off(self._book):
             return self._book.held
-        for _ in range(len(TOKEN_KINDS)):
-            inflight = self._inflight
-            if inflight is None or inflight.done():
-                break
+        while (inflight := self._inflight) is not None and not inflight.done():
             # Another renewal is running: its outcome, failure included, is this call's too.
             held = await asyncio.shield(inflight)
             if held.usable(kind) and (held.token(kind) != used.token(kind) or not rejected):

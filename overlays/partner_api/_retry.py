@@ -46,14 +46,15 @@ class RetryPolicy:
     def should_retry_status(self, request: httpx.Request, status_code: int) -> bool:
         return _repeatable(request) and status_code in RETRYABLE_STATUSES
 
-    def backoff(self, failure: Exception) -> bool | float:
+    def backoff(self, request: httpx.Request, failure: Exception) -> bool | float:
         """stamina's hook: False to stop, True for the computed backoff, seconds to wait exactly."""
         if isinstance(failure, RetryableResponse):
             delay = parse_retry_after(failure.response.headers.get("retry-after"))
             if delay is None:
                 return True
             return delay if delay <= self.retry_after_cap else False
-        return isinstance(failure, httpx.TransportError)
+        # Asked again on every attempt: a POST whose later attempt may have arrived stops here.
+        return self.should_retry_error(request, failure)
 
 
 def _repeatable(request: httpx.Request) -> bool:
@@ -92,26 +93,36 @@ def _connection_error(error: httpx.TransportError, request: httpx.Request) -> AP
     return kind(f"{request.method} {request.url.path}: {type(error).__name__}: {error}", request=request)
 
 
-def _settled(response: httpx.Response) -> httpx.Response:
-    """A read response, returned after the last retry, as if fresh from the transport."""
+def _settled(response: httpx.Response, request: httpx.Request) -> httpx.Response:
+    """The last answer, already read, returned as if fresh from the transport."""
+    # The content is decoded already: the encoding and length headers no longer describe it.
+    headers = [
+        (k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")
+    ]
     return httpx.Response(
         response.status_code,
-        headers=response.headers,
+        headers=headers,
         content=response.content,
-        request=response.request,
+        request=request,
         extensions=response.extensions,
     )
 
 
 class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Retries transient failures; the first attempt runs without any retry machinery."""
+    """Retries transient failures; the first attempt runs without any retry machinery.
+
+    Each response is read here, so that a connection dropped in the middle of a body is a
+    transport failure like any other: retried where allowed, an APIConnectionError otherwise.
+    """
 
     def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport, policy: RetryPolicy) -> None:
         self._inner = inner
         self._policy = policy
-        self._attempts = functools.partial(
-            stamina.retry_context,
-            on=policy.backoff,
+
+    def _attempts(self, request: httpx.Request) -> stamina._core._RetryContextIterator:
+        policy = self._policy
+        return stamina.retry_context(
+            on=functools.partial(policy.backoff, request),
             attempts=policy.max_retries + 1,
             timeout=None,
             wait_initial=policy.wait_initial,
@@ -119,79 +130,84 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             wait_jitter=policy.wait_jitter,
         )
 
-    def _first_failure(self, request: httpx.Request, outcome: httpx.Response | Exception) -> Exception | None:
-        """The failure to retry after the first attempt, or None if ``outcome`` stands."""
+    def _failure(self, request: httpx.Request, outcome: httpx.Response | Exception) -> Exception | None:
+        """What to hand stamina after an attempt, or None if ``outcome`` stands."""
         if isinstance(outcome, httpx.Response):
-            if self._policy.max_retries and self._policy.should_retry_status(request, outcome.status_code):
+            if self._policy.should_retry_status(request, outcome.status_code):
                 return RetryableResponse(outcome)
             return None
-        if self._policy.max_retries and self._policy.should_retry_error(request, outcome):
+        if self._policy.should_retry_error(request, outcome):
             return outcome
         return None
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def _send(self, request: httpx.Request) -> httpx.Response | httpx.TransportError:
         inner = cast("httpx.BaseTransport", self._inner)
         try:
             response = inner.handle_request(request)
-        except httpx.TransportError as error:
-            failure = self._first_failure(request, error)
-            if failure is None:
-                raise _connection_error(error, request) from error
-            pending: Exception = failure
-        else:
-            failure = self._first_failure(request, response)
-            if failure is None:
-                return response
-            pending = failure
             response.read()
+        except httpx.TransportError as error:
+            return error
+        return response
+
+    async def _send_async(self, request: httpx.Request) -> httpx.Response | httpx.TransportError:
+        inner = cast("httpx.AsyncBaseTransport", self._inner)
+        try:
+            response = await inner.handle_async_request(request)
+            await response.aread()
+        except httpx.TransportError as error:
+            return error
+        return response
+
+    def _final(
+        self, request: httpx.Request, outcome: httpx.Response | httpx.TransportError
+    ) -> httpx.Response:
+        if isinstance(outcome, httpx.TransportError):
+            raise _connection_error(outcome, request) from outcome
+        return outcome
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        outcome = self._send(request)
+        failure = self._failure(request, outcome) if self._policy.max_retries else None
+        if failure is None:
+            return self._final(request, outcome)
         replayed = False
         try:
-            for attempt in self._attempts():
+            for attempt in self._attempts(request):
                 with attempt:
                     if not replayed:
                         # Replayed so that stamina decides about the first failure too.
                         replayed = True
-                        raise pending
-                    response = inner.handle_request(request)
-                    if self._policy.should_retry_status(request, response.status_code):
-                        response.read()
-                        raise RetryableResponse(response)
-                    return response
+                        raise failure
+                    outcome = self._send(request)
+                    failure = self._failure(request, outcome)
+                    if failure is not None:
+                        raise failure
+                    return self._final(request, outcome)
         except RetryableResponse as last:
-            return _settled(last.response)
+            return _settled(last.response, request)
         except httpx.TransportError as error:
             raise _connection_error(error, request) from error
         raise AssertionError("stamina ends by returning or raising")  # pragma: no cover
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inner = cast("httpx.AsyncBaseTransport", self._inner)
-        try:
-            response = await inner.handle_async_request(request)
-        except httpx.TransportError as error:
-            failure = self._first_failure(request, error)
-            if failure is None:
-                raise _connection_error(error, request) from error
-            pending: Exception = failure
-        else:
-            failure = self._first_failure(request, response)
-            if failure is None:
-                return response
-            pending = failure
-            await response.aread()
+        outcome = await self._send_async(request)
+        failure = self._failure(request, outcome) if self._policy.max_retries else None
+        if failure is None:
+            return self._final(request, outcome)
         replayed = False
         try:
-            async for attempt in self._attempts():
+            async for attempt in self._attempts(request):
                 with attempt:
                     if not replayed:
                         replayed = True
-                        raise pending
-                    response = await inner.handle_async_request(request)
-                    if self._policy.should_retry_status(request, response.status_code):
-                        await response.aread()
-                        raise RetryableResponse(response)
-                    return response
+                        raise failure
+                    outcome = await self._send_async(request)
+                    failure = self._failure(request, outcome)
+                    if failure is not None:
+                        raise failure
+                    return self._final(request, outcome)
         except RetryableResponse as last:
-            return _settled(last.response)
+            return _settled(last.response, request)
         except httpx.TransportError as error:
             raise _connection_error(error, request) from error
         raise AssertionError("stamina ends by returning or raising")  # pragma: no cover

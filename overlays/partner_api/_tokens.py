@@ -95,6 +95,19 @@ class Held:
         deadline = self.deadlines.get(kind)
         return deadline is None or time.monotonic() + margin < deadline
 
+    def adopted(self, other: Held, kinds: frozenset[TokenKind]) -> Held:
+        """This generation with ``kinds`` taken from ``other``: publishing never undoes a change
+        made by someone else meanwhile."""
+        changes: dict[str, Any] = {}
+        for kind in kinds:
+            changes[f"{kind}_token"] = other.tokens.token(kind)
+            changes[f"{kind}_token_expires_at"] = other.tokens.expires_at(kind)
+        return Held(
+            dataclasses.replace(self.tokens, **changes),
+            {**self.deadlines, **{kind: other.deadlines.get(kind) for kind in kinds}},
+            {**self.lifetimes, **{kind: other.lifetimes.get(kind) for kind in kinds}},
+        )
+
     def replaced(self, kind: TokenKind, token: str | None, lifetime: float | None, sent_at: float) -> Held:
         """A new generation with ``kind`` replaced; the lifetime counts from when the request left."""
         expires_at = None

@@ -110,16 +110,19 @@ def test_the_renewal_call_is_retried_on_503(flavor: Flavor, vendor: FakeVendor) 
 # ---- the policy, without I/O ------------------------------------------------------------------
 
 
+REQUEST = httpx.Request("GET", "https://api.test/v1/products")
+
+
 def _retryable(headers: dict[str, str]) -> RetryableResponse:
     return RetryableResponse(httpx.Response(429, headers=headers))
 
 
 def test_retry_after_is_honoured_up_to_the_cap() -> None:
     policy = RetryPolicy(retry_after_cap=60)
-    assert policy.backoff(_retryable({"retry-after": "7"})) == 7.0
-    assert policy.backoff(_retryable({})) is True
-    assert policy.backoff(_retryable({"retry-after": "61"})) is False
-    assert policy.backoff(_retryable({"retry-after": "soon"})) is True
+    assert policy.backoff(REQUEST, _retryable({"retry-after": "7"})) == 7.0
+    assert policy.backoff(REQUEST, _retryable({})) is True
+    assert policy.backoff(REQUEST, _retryable({"retry-after": "61"})) is False
+    assert policy.backoff(REQUEST, _retryable({"retry-after": "soon"})) is True
 
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
@@ -151,4 +154,4 @@ def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
 
 
 def test_a_huge_retry_after_is_not_waited_for() -> None:
-    assert RetryPolicy().backoff(_retryable({"retry-after": "99999999999"})) is False
+    assert RetryPolicy().backoff(REQUEST, _retryable({"retry-after": "99999999999"})) is False
