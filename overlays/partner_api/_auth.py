@@ -17,7 +17,7 @@ import httpx
 from partner_api._errors import MissingTokenError, ReauthenticationRequired
 from partner_api._renewal import EARLY_RENEWAL_FAILURES, AsyncRenewer, SyncRenewer, TokenBook, margin
 from partner_api._status import status_error
-from partner_api._wire import REQUEST_ID_EXTENSION
+from partner_api._wire import OPERATION_EXTENSION, REQUEST_ID_EXTENSION
 
 if TYPE_CHECKING:
     from partner_api._operations import Catalog, Operation
@@ -60,6 +60,7 @@ class _PartnerAuthBase(httpx.Auth):
             request.extensions[REQUEST_ID_EXTENSION] = self._options.request_id
         if operation is None:
             return
+        request.extensions[OPERATION_EXTENSION] = operation.operation_id
         if operation.bearer is not None:
             headers["authorization"] = f"Bearer {held.token(operation.bearer)}"
         if operation.user_token:

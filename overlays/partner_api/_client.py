@@ -22,7 +22,7 @@ from partner_api._operations import CATALOG, ENVIRONMENTS
 from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
-from partner_api._wire import Borrowed, ThroughAsyncClient, ThroughClient, Wire
+from partner_api._wire import OPERATION_EXTENSION, Borrowed, ThroughAsyncClient, ThroughClient, Wire
 from partner_api_client import AuthenticatedClient
 from partner_api_client._stamp import __version__
 
@@ -154,7 +154,11 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
         str(shared.base_url).rstrip("/") + step.operation.path,
         headers=headers,
         json=step.body,
-        extensions={"timeout": settings.timeout.as_dict(), REPEATABLE_EXTENSION: True},
+        extensions={
+            "timeout": settings.timeout.as_dict(),
+            REPEATABLE_EXTENSION: True,
+            OPERATION_EXTENSION: step.operation.operation_id,
+        },
     )
 
 

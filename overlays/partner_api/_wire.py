@@ -19,6 +19,7 @@ import httpx
 logger = logging.getLogger("partner_api")
 
 REQUEST_ID_EXTENSION: Final = "partner_api.request_id"
+OPERATION_EXTENSION: Final = "partner_api.operation"
 CREDENTIAL_HEADERS: Final = ("authorization", "x-user-token", "x-app-key")
 
 Inner = httpx.BaseTransport | httpx.AsyncBaseTransport
@@ -52,7 +53,8 @@ class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if logger.isEnabledFor(logging.INFO):
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info(
-                "%s %s -> %s in %.1f ms, x-request-id %s",
+                "%s %s %s -> %s in %.1f ms, x-request-id %s",
+                request.extensions.get(OPERATION_EXTENSION, "-"),
                 request.method,
                 request.url.path,
                 outcome,

@@ -68,7 +68,7 @@ def test_no_secret_in_reprs_logs_or_errors(
     texts.append(caplog.text)
     texts += [repr(record.args) for record in caplog.records]
     _assert_clean("\n".join(texts))
-    assert "GET /v1/products -> 401" in caplog.text  # the log did record the requests
+    assert "listProducts GET /v1/products -> 401" in caplog.text  # the log did record the requests
 
 
 def test_a_client_cannot_be_pickled_and_an_error_pickles_without_secrets(secret_vendor: FakeVendor) -> None:

@@ -59,7 +59,7 @@ def test_one_log_line_per_request(
     [record] = [r for r in caplog.records if r.name == "partner_api"]
     request_id = vendor.seen[0].headers["x-request-id"]
     assert re.fullmatch(
-        rf"GET /v1/products -> 200 in \d+\.\d ms, x-request-id {request_id}", record.getMessage()
+        rf"listProducts GET /v1/products -> 200 in \d+\.\d ms, x-request-id {request_id}", record.getMessage()
     )
 
 
