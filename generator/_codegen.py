@@ -63,6 +63,7 @@ _MODEL_OPTIONS: Final = (
     *("--input-file-type", "openapi", "--output-model-type", "pydantic_v2.BaseModel"),
     *("--target-python-version", "3.11", "--extra-fields", "forbid", "--enum-field-as-literal", "all"),
     *("--field-constraints", "--use-annotated", "--snake-case-field", "--use-standard-collections"),
+    "--allow-population-by-field-name",
     *("--use-union-operator", "--use-double-quotes", "--disable-timestamp", "--formatters", "ruff-format"),
 )
 

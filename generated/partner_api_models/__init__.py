@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 class Error(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     code: Annotated[
         str, Field(description="The vendor's error code; stable across languages.")
@@ -32,6 +33,7 @@ class Error(BaseModel):
 class ObtainTokensRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     private_key: Annotated[
         str,
@@ -46,6 +48,7 @@ class ObtainTokensRequest(BaseModel):
 class ClientTokens(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     token_type: Annotated[Literal["Bearer"], Field(alias="tokenType")]
     access_token: Annotated[str, Field(alias="accessToken")]
@@ -71,6 +74,7 @@ class ClientTokens(BaseModel):
 class AccessToken(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     token_type: Annotated[Literal["Bearer"], Field(alias="tokenType")]
     access_token: Annotated[str, Field(alias="accessToken")]
@@ -87,6 +91,7 @@ class AccessToken(BaseModel):
 class RefreshToken(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     token_type: Annotated[Literal["Bearer"], Field(alias="tokenType")]
     refresh_token: Annotated[str, Field(alias="refreshToken")]
@@ -103,6 +108,7 @@ class RefreshToken(BaseModel):
 class UserCredentials(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     username: Annotated[str, Field(min_length=1)]
     password: Annotated[str, Field(min_length=1)]
@@ -111,6 +117,7 @@ class UserCredentials(BaseModel):
 class User(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     id: str
     name: str
@@ -119,6 +126,7 @@ class User(BaseModel):
 class Product(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     id: str
     name: str
@@ -128,6 +136,7 @@ class Product(BaseModel):
 class ProductPage(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     items: list[Product]
     page: Annotated[int, Field(ge=1)]
@@ -138,6 +147,7 @@ class ProductPage(BaseModel):
 class Account(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     id: str
     owner_id: Annotated[str, Field(alias="ownerId")]
@@ -155,6 +165,7 @@ class Account(BaseModel):
 class TransferRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     source_account_id: Annotated[str, Field(alias="sourceAccountId")]
     destination_account_id: Annotated[str, Field(alias="destinationAccountId")]
@@ -171,6 +182,7 @@ class TransferRequest(BaseModel):
 class Transfer(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     id: str
     source_account_id: Annotated[str, Field(alias="sourceAccountId")]
@@ -184,6 +196,7 @@ class Transfer(BaseModel):
 class UserSession(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     user_token: Annotated[
         str, Field(alias="userToken", description="The token for `x-user-token`.")

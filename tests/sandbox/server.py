@@ -1,0 +1,52 @@
+"""Serving the sandbox with uvicorn on a free loopback port, in a thread of the caller's process
+(so the caller controls its state directly)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from tests.sandbox.app import create_app
+from tests.sandbox.state import Sandbox
+
+
+class SandboxServer:
+    def __init__(self, state: Sandbox | None = None) -> None:
+        self.state = state or Sandbox()
+        config = uvicorn.Config(
+            create_app(self.state),
+            host="127.0.0.1",
+            port=0,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="sandbox", daemon=True)
+        self.url = ""
+
+    def start(self) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the sandbox did not start")
+            time.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
