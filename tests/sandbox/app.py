@@ -148,7 +148,7 @@ class Conventions:
         return None
 
 
-def create_app(state: Sandbox) -> Conventions:
+def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per operation, side by side)
     app = FastAPI(title="Partner API sandbox", openapi_url=None, docs_url=None, redoc_url=None)
 
     def context(request: Request) -> tuple[str, str, str]:
@@ -177,12 +177,13 @@ def create_app(state: Sandbox) -> Conventions:
 
     @app.exception_handler(Refusal)
     async def refused(request: Request, refusal: Refusal) -> JSONResponse:
-        app_key, request_id, language = context(request)
+        request_id, language = context(request)
         return envelope(refusal.status, refusal.code, language, request_id, refusal.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        return envelope(400, "BAD_REQUEST", context(request)[2], context(request)[1])
+        request_id, language = context(request)
+        return envelope(400, "BAD_REQUEST", language, request_id)
 
     @app.post("/v1/auth/token")
     async def obtain_tokens(body: ObtainTokensRequest, request: Request) -> JSONResponse:
