@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,6 +7,7 @@ import pytest
 import stamina
 
 from partner_api import AsyncPartnerClient, PartnerClient, Tokens
+from tests._flavor import Flavor, flavors
 from tests.overlay.fake_vendor import FakeVendor
 
 
@@ -23,40 +23,17 @@ def vendor() -> FakeVendor:
     return FakeVendor()
 
 
-class Flavor:
-    """Runs the same scenario through PartnerClient (sync) or AsyncPartnerClient (async)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._runner = asyncio.Runner() if name == "async" else None
+class VendorFlavor(Flavor):
+    """A Flavor whose clients talk to a FakeVendor through httpx.MockTransport."""
 
     def client(self, vendor: FakeVendor, **options: Any) -> PartnerClient | AsyncPartnerClient:
         options.setdefault("app_key", vendor.app_key)
         options.setdefault("base_url", "https://api.test")
-        if self.name == "sync":
-            return PartnerClient(http_client=vendor.http_client(), **options)
-        return AsyncPartnerClient(http_client=vendor.async_http_client(), **options)
-
-    def call(self, module: Any, client: Any, **arguments: Any) -> Any:
-        """The generated module's ``*_detailed`` function, sync or awaited."""
-        if self._runner is None:
-            return module.sync_detailed(client=client, **arguments)
-        return self._runner.run(module.asyncio_detailed(client=client, **arguments))
-
-    def run(self, awaitable: Any) -> Any:
-        assert self._runner is not None
-        return self._runner.run(awaitable)
-
-    def close(self) -> None:
-        if self._runner is not None:
-            self._runner.close()
+        http_client = vendor.http_client() if self.name == "sync" else vendor.async_http_client()
+        return self.make_client(http_client=http_client, **options)
 
 
-@pytest.fixture(params=["sync", "async"])
-def flavor(request: pytest.FixtureRequest) -> Iterator[Flavor]:
-    runner = Flavor(request.param)
-    yield runner
-    runner.close()
+flavor = flavors(VendorFlavor)
 
 
 def logged_in(vendor: FakeVendor, **lifetimes: float | None) -> Tokens:

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from tests.sandbox.state import DEMO
+
 Fault = Callable[[httpx.Request], httpx.Response | None]
 
 
 @dataclass
 class FakeVendor:
-    app_key: str = "app-key-1"
-    private_key: str = "private-key-1"
+    app_key: str = DEMO.app_key
+    private_key: str = DEMO.private_key
     access_lifetime: int = 900
     refresh_lifetime: int = 86400
     user_lifetime: int = 604800

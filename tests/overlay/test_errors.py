@@ -18,7 +18,8 @@ from partner_api import (
 from partner_api._errors import status_error_class
 from partner_api_client.api.accounts import get_account
 from partner_api_client.models import Error
-from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor
 
 

@@ -9,21 +9,10 @@ from typing import Any
 import pytest
 
 from partner_api_client._manifest import OPERATIONS
-from partner_api_client.models import ObtainTokensRequest, TransferRequest, UserCredentials
-from tests.overlay.conftest import Flavor, logged_in
+from tests._operations import ARGUMENTS
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor
-
-ARGUMENTS: dict[str, dict[str, Any]] = {
-    "obtainTokens": {"body": ObtainTokensRequest(private_key="private-key-1")},
-    "renewAccessToken": {},
-    "renewRefreshToken": {},
-    "authenticateUser": {"body": UserCredentials(username="siti", password="pw")},
-    "listProducts": {},
-    "getAccount": {"account_id": "acc_001"},
-    "createTransfer": {
-        "body": TransferRequest(source_account_id="acc_001", destination_account_id="acc_002", amount="1.00")
-    },
-}
 
 
 def test_every_operation_has_arguments_here() -> None:

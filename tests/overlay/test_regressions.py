@@ -26,7 +26,8 @@ from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
 from partner_api_client.api.transfers import create_transfer
 from partner_api_client.models import TransferRequest
-from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor, raises, status
 from tests.overlay.test_renewal import _expired_access
 

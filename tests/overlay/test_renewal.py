@@ -21,7 +21,8 @@ from partner_api import (
 )
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
-from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor, status
 
 ACCESS, REFRESH, LOGIN, FIRST = (

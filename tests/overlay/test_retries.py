@@ -12,7 +12,8 @@ from partner_api._retry import RetryableResponse, RetryPolicy, parse_retry_after
 from partner_api_client.api.products import list_products
 from partner_api_client.api.transfers import create_transfer
 from partner_api_client.models import TransferRequest
-from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor, raises, status
 
 TRANSFER = TransferRequest(source_account_id="acc_001", destination_account_id="acc_002", amount="1.00")

@@ -12,7 +12,7 @@ import pytest
 from partner_api import APIStatusError, ConfigurationError, NotFoundError, PartnerClient, Tokens
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
-from tests.overlay.conftest import Flavor
+from tests.overlay.conftest import VendorFlavor as Flavor
 from tests.overlay.fake_vendor import FakeVendor, status
 
 SENTINELS = (

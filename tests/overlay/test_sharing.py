@@ -13,7 +13,8 @@ import pytest
 
 from partner_api import AsyncPartnerClient, PartnerClient, Tokens
 from partner_api_client.api.products import list_products
-from tests.overlay.conftest import Flavor, logged_in
+from tests.overlay.conftest import VendorFlavor as Flavor
+from tests.overlay.conftest import logged_in
 from tests.overlay.fake_vendor import FakeVendor
 
 
