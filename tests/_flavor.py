@@ -16,10 +16,14 @@ class Flavor:
     def __init__(self, name: str) -> None:
         self.name = name
         self._runner = asyncio.Runner() if name == "async" else None
+        self._clients: list[PartnerClient | AsyncPartnerClient] = []
 
     def make_client(self, **options: Any) -> PartnerClient | AsyncPartnerClient:
+        """A client, closed when the test ends."""
         kind = PartnerClient if self.name == "sync" else AsyncPartnerClient
-        return kind(**options)
+        client = kind(**options)
+        self._clients.append(client)
+        return client
 
     def call(self, module: Any, client: Any, **arguments: Any) -> Any:
         """The generated module's ``*_detailed`` function, sync or awaited."""
@@ -32,6 +36,11 @@ class Flavor:
         return self._runner.run(awaitable)
 
     def close(self) -> None:
+        for client in self._clients:
+            if isinstance(client, PartnerClient):
+                client.close()
+            else:
+                self.run(client.aclose())
         if self._runner is not None:
             self._runner.close()
 

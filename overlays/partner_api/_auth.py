@@ -86,7 +86,8 @@ class _PartnerAuthBase(httpx.Auth):
                 operation=operation.operation_id,
             )
         raise ReauthenticationRequired(
-            f"{operation.operation_id} acts for a user, and the user token has expired: call {issuers} again",
+            f"{operation.operation_id} acts for a user, and the user token has expired or was refused: "
+            f"call {issuers} again",
             kind="user",
             operation=operation.operation_id,
         )

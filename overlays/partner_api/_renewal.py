@@ -160,8 +160,8 @@ class Renewal:
                 if response.status_code != 401 or attempt == 1:
                     raise status_error(response, self._language)
                 # The renewal operation checks nothing but its bearer token, so that token is
-                # dead: drop it for good, and renew it first in the next round.
-                held = held.replaced(bearer, None, None, 0.0)
+                # dead: mark it expired for good, and renew it first in the next round.
+                held = held.refused(bearer)
                 yield Publish(held, frozenset({bearer}))
         if self._first_tokens_issue(kind):
             return (yield from self._first_tokens(held))
@@ -194,7 +194,7 @@ class Renewal:
         ]
         how = " or ".join(issuers) or "an operation that issues it"
         if kind == "user":
-            state = "was rejected or has expired" if held.tokens.user_token else "is missing"
+            state = "was refused or has expired" if held.tokens.user_token else "is missing"
             return ReauthenticationRequired(
                 f"the user token {state}: authenticate the user again ({how})", kind=kind, operation=how
             )

@@ -108,6 +108,12 @@ class Held:
             {**self.lifetimes, **{kind: other.lifetimes.get(kind) for kind in kinds}},
         )
 
+    def refused(self, kind: TokenKind) -> Held:
+        """The server refused this token: kept (so it is known to have existed), but expired now."""
+        changes: dict[str, Any] = {f"{kind}_token_expires_at": dt.datetime.now(dt.UTC).replace(microsecond=0)}
+        tokens = dataclasses.replace(self.tokens, **changes)
+        return Held(tokens, {**self.deadlines, kind: time.monotonic()}, {**self.lifetimes, kind: None})
+
     def replaced(self, kind: TokenKind, token: str | None, lifetime: float | None, sent_at: float) -> Held:
         """A new generation with ``kind`` replaced; the lifetime counts from when the request left."""
         expires_at = None

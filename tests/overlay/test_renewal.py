@@ -106,7 +106,9 @@ def test_a_rejected_user_token_requires_reauthentication_without_a_loop(
         flavor.call(list_products, client)
     assert "authenticateUser" in str(caught.value)
     assert vendor.paths() == [ACCESS, REFRESH]
-    assert client.tokens.user_token is None  # refused, so dropped
+    expires_at = client.tokens.user_token_expires_at
+    assert expires_at is not None
+    assert expires_at <= dt.datetime.now(dt.UTC)  # refused, so marked expired
     with pytest.raises(ReauthenticationRequired):
         flavor.call(list_products, client)
     assert vendor.paths() == [ACCESS, REFRESH]  # nothing more was sent

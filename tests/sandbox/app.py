@@ -151,12 +151,9 @@ class Conventions:
 def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per operation, side by side)
     app = FastAPI(title="Partner API sandbox", openapi_url=None, docs_url=None, redoc_url=None)
 
-    def context(request: Request) -> tuple[str, str, str]:
-        return (
-            request.headers["x-app-key"],
-            request.headers["x-request-id"],
-            request.scope["state"]["language"],
-        )
+    def context(request: Request) -> tuple[str, str]:
+        """The request id and language the conventions middleware let through."""
+        return request.headers["x-request-id"], request.scope["state"]["language"]
 
     def bearer(request: Request, kind: str) -> Issued:
         header = request.headers.get("authorization", "")

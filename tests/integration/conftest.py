@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stamina
+
+from partner_api import AsyncPartnerClient, PartnerClient
+from tests._flavor import Flavor, flavors
+from tests.sandbox import DEMO, SandboxServer
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox, its state fresh for each test."""
+    sandbox_server.state.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def no_retry_waits() -> Iterator[None]:
+    with stamina.set_testing(True, attempts=100, cap=True):
+        yield
+
+
+class SandboxFlavor(Flavor):
+    def client(self, sandbox: SandboxServer, **options: Any) -> PartnerClient | AsyncPartnerClient:
+        options.setdefault("app_key", DEMO.app_key)
+        options.setdefault("private_key", DEMO.private_key)
+        options.setdefault("base_url", sandbox.url)
+        return self.make_client(**options)
+
+
+flavor = flavors(SandboxFlavor)
