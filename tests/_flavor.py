@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from partner_api import AsyncPartnerClient, PartnerClient
@@ -16,7 +17,12 @@ class Flavor:
     def __init__(self, name: str) -> None:
         self.name = name
         self._runner = asyncio.Runner() if name == "async" else None
-        self._clients: list[PartnerClient | AsyncPartnerClient] = []
+        self._clients: list[PartnerClient | AsyncPartnerClient | httpx.Client | httpx.AsyncClient] = []
+
+    def closing(self, http_client: httpx.Client | httpx.AsyncClient) -> Any:
+        """``http_client``, closed when the test ends (a client never closes what it was given)."""
+        self._clients.append(http_client)
+        return http_client
 
     def make_client(self, **options: Any) -> PartnerClient | AsyncPartnerClient:
         """A client, closed when the test ends."""
@@ -37,7 +43,7 @@ class Flavor:
 
     def close(self) -> None:
         for client in self._clients:
-            if isinstance(client, PartnerClient):
+            if isinstance(client, PartnerClient | httpx.Client):
                 client.close()
             else:
                 self.run(client.aclose())

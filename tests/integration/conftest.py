@@ -11,19 +11,6 @@ from tests._flavor import Flavor, flavors
 from tests.sandbox import DEMO, SandboxServer
 
 
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
-    """The session's sandbox, its state fresh for each test."""
-    sandbox_server.state.reset()
-    return sandbox_server
-
-
 @pytest.fixture
 def no_retry_waits() -> Iterator[None]:
     with stamina.set_testing(True, attempts=100, cap=True):
