@@ -7,9 +7,9 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo test lint typecheck spectral pytest lock clean
 
-all: build
+all: build demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ generate: $(INSTALLED)
 build: generate
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --outdir dist .
+
+# The quick start against the local sandbox, with access tokens that live 2 s so a renewal shows.
+demo: $(INSTALLED)
+	$(BIN)/python -m tests.sandbox --access-lifetime 2 --run $(BIN)/python examples/quickstart.py
 
 lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
