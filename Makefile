@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build demo test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo publish test lint typecheck spectral pytest lock clean
 
 all: build demo
 
@@ -52,6 +52,12 @@ pytest: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 test: setup lint typecheck spectral pytest
+
+# Publish the package as generated from the spec: make publish INDEX=https://your-index/
+# Credentials: TWINE_USERNAME and TWINE_PASSWORD in the environment, or your keyring.
+publish: $(INSTALLED)
+	@test -n "$(INDEX)" || { echo "usage: make publish INDEX=<upload URL of your index>"; exit 2; }
+	$(BIN)/python -m generator publish --index-url "$(INDEX)"
 
 # Refresh the exact versions of the development environment after changing pyproject.toml.
 lock: $(BIN)/python

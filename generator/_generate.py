@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import _codegen, _manifest, _prepare, _spec, _stamp, _swap
+from generator import _codegen, _diff, _manifest, _prepare, _spec, _stamp, _swap
+from generator._changelog import add_entry
 from generator._check import check
 from generator._errors import CodegenError, GeneratorError, Problem, SpecError
+from generator._policy import version_problems
 
 PACKAGE = _manifest.PACKAGE
 # Pydantic models of the spec, for the sandbox and contract tests; not part of the wheel.
@@ -21,9 +24,22 @@ class Outcome:
     operations: int | None
     seconds: float
     stamp: _stamp.Stamp
+    report: str | None = None
+    """The API changes against what the output folder held before, if it held anything."""
 
 
-def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outcome:
+class VersionPolicyError(SpecError):
+    """The spec's version does not say what changed; carries the change report."""
+
+    def __init__(self, spec_path: str, problems: list[Problem], report: str) -> None:
+        super().__init__(spec_path, problems)
+        self.report = report
+        self.args = (f"{self.args[0]}\n{report}",)
+
+
+def generate(
+    spec_path: Path, output_dir: Path, *, force: bool = False, changelog: Path | None = None
+) -> Outcome:
     started = time.perf_counter()
     _swap.recover(output_dir)
     _refuse_foreign_output(output_dir)
@@ -60,8 +76,39 @@ def generate(spec_path: Path, output_dir: Path, *, force: bool = False) -> Outco
         _verify_modules(package_dir, entries)
         stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(stage))
         (package_dir / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
+        report = None
+        if existing is not None:
+            changes = _diff.compare(output_dir, stage)
+            report = _diff.render(changes, existing.version, stamp.version)
+            spec_changed = existing.inputs.spec_sha256 != inputs.spec_sha256
+            problems = version_problems(existing.version, stamp.version, spec_changed, changes)
+            if problems:
+                raise VersionPolicyError(str(spec_path), problems, report)
+            if changelog is not None:
+                add_entry(changelog, stamp.version, inputs.spec_sha256, changes)
         _swap.replace(stage, output_dir)
-    return Outcome(True, len(entries), time.perf_counter() - started, stamp)
+    return Outcome(True, len(entries), time.perf_counter() - started, stamp, report)
+
+
+def policy_check(spec_path: Path, spec: _spec.Spec, baseline_dir: Path) -> str | None:
+    """Enforce the version policy against the output in ``baseline_dir``; the report, if any."""
+    baseline = _stamp.read(baseline_dir / PACKAGE)
+    if baseline is None or baseline.inputs.spec_sha256 == _stamp.current_inputs(spec_path).spec_sha256:
+        return None
+    version = str(spec["info"]["version"])
+    # The spec changed without a new version: no need to generate to say so.
+    problems = version_problems(baseline.version, version, True, [])
+    if problems:
+        raise VersionPolicyError(str(spec_path), problems, "")
+    with tempfile.TemporaryDirectory(prefix="partner-api-check-") as scratch:
+        candidate = Path(scratch, "generated")
+        generate(spec_path, candidate)
+        changes = _diff.compare(baseline_dir, candidate)
+    report = _diff.render(changes, baseline.version, version)
+    problems = version_problems(baseline.version, version, True, changes)
+    if problems:
+        raise VersionPolicyError(str(spec_path), problems, report)
+    return report
 
 
 def _refuse_foreign_output(output_dir: Path) -> None:

@@ -31,9 +31,15 @@ from partner_api._errors import (
     UnprocessableEntityError,
 )
 from partner_api._tokens import Tokens
-from partner_api_client._stamp import SPEC_SHA256 as __spec_sha256__
-from partner_api_client._stamp import __version__
+from partner_api_client._stamp import GENERATOR_SHA256, SPEC_SHA256, TOOL_VERSIONS, __version__
 
+__spec_sha256__ = SPEC_SHA256
+__provenance__ = {
+    "version": __version__,
+    "spec_sha256": SPEC_SHA256,
+    "generator_sha256": GENERATOR_SHA256,
+    "tool_versions": dict(TOOL_VERSIONS),
+}
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -55,6 +61,7 @@ __all__ = [
     "ServerError",
     "Tokens",
     "UnprocessableEntityError",
+    "__provenance__",
     "__spec_sha256__",
     "__version__",
 ]
