@@ -1,0 +1,112 @@
+"""A real package index on loopback: pypiserver with an htpasswd file, no fallback to PyPI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    # passlib imports the standard crypt module, deprecated since Python 3.11; pypiserver needs
+    # passlib for htpasswd files all the same.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from passlib.apache import HtpasswdFile
+
+from tests._paths import ROOT
+
+USER, PASSWORD = "publisher", "s3cret-Publisher-Pass"
+# The runtime dependencies, fetched once through the machine's own package index settings,
+# then served by the test index, so that installing from it needs nothing else.
+WHEELHOUSE = ROOT / ".venv" / "wheelhouse"
+
+
+@dataclass
+class Index:
+    url: str
+    packages: Path
+
+    def files(self) -> dict[str, float]:
+        return {path.name: path.stat().st_mtime for path in self.packages.iterdir()}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    marker = WHEELHOUSE / ".complete"
+    if not marker.exists():
+        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"),
+                *("--dest", str(WHEELHOUSE), "-c", str(ROOT / "constraints.txt")),
+                *("httpx", "attrs", "sniffio", "stamina"),
+            ],
+            check=True,
+        )
+        marker.touch()
+    return WHEELHOUSE
+
+
+@pytest.fixture
+def index(tmp_path: Path, wheelhouse: Path) -> Iterator[Index]:
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    for wheel in wheelhouse.glob("*.whl"):
+        shutil.copy(wheel, packages)
+    htpasswd = HtpasswdFile(str(tmp_path / "htpasswd"), new=True)
+    htpasswd.set_password(USER, PASSWORD)
+    htpasswd.save()
+    port = _free_port()
+    log = (tmp_path / "pypiserver.log").open("w")
+    process = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).parent / "pypi-server"), "run", "-i", "127.0.0.1", "-p", str(port)),
+            *("-a", "update", "-P", str(tmp_path / "htpasswd"), "--disable-fallback", str(packages)),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError((tmp_path / "pypiserver.log").read_text()) from None
+                time.sleep(0.05)
+        yield Index(f"http://127.0.0.1:{port}/", packages)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        log.close()
+
+
+def publish(index: Index, user: str = USER, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "TWINE_USERNAME": user, "TWINE_PASSWORD": password}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "publish", "--index-url", index.url],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
