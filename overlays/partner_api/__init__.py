@@ -31,14 +31,15 @@ from partner_api._errors import (
     UnprocessableEntityError,
 )
 from partner_api._tokens import Tokens
-from partner_api_client._stamp import GENERATOR_SHA256, SPEC_SHA256, TOOL_VERSIONS, __version__
+from partner_api_client import _stamp
 
-__spec_sha256__ = SPEC_SHA256
+__version__ = _stamp.__version__
+__spec_sha256__ = _stamp.SPEC_SHA256
 __provenance__ = {
-    "version": __version__,
-    "spec_sha256": SPEC_SHA256,
-    "generator_sha256": GENERATOR_SHA256,
-    "tool_versions": dict(TOOL_VERSIONS),
+    "version": _stamp.__version__,
+    "spec_sha256": _stamp.SPEC_SHA256,
+    "generator_sha256": _stamp.GENERATOR_SHA256,
+    "tool_versions": dict(_stamp.TOOL_VERSIONS),
 }
 __all__ = [
     "APIConnectionError",
