@@ -78,7 +78,9 @@ def generate(
         (package_dir / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
         report = None
         if existing is not None:
-            changes = _diff.compare(output_dir, stage)
+            # Identical output has no API changes: griffe need not load both packages to say so.
+            same = existing.output_sha256 == stamp.output_sha256
+            changes = [] if same else _diff.compare(output_dir, stage)
             report = _diff.render(changes, existing.version, stamp.version)
             spec_changed = existing.inputs.spec_sha256 != inputs.spec_sha256
             problems = version_problems(existing.version, stamp.version, spec_changed, changes)

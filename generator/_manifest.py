@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from generator import _spec
+from generator._names import python_identifier
 from generator._prepare import Prepared
 from generator._spec import Spec
 from generator._stamp import GENERATED_MARK
@@ -38,15 +39,12 @@ class Entry:
 
 def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
     """One entry per operation of a checked spec, in operationId order."""
-    # Imported here so that the unchanged-spec path does not pay for the tool's import.
-    from openapi_python_client.strings import PythonIdentifier  # noqa: PLC0415
-
     found = []
     for operation in _spec.operations(spec):
         operation_id = str(operation.operation_id)
         # The same names openapi-python-client gives the tag package and the endpoint module.
-        tag = PythonIdentifier(str(operation.node["tags"][0]), prefix="tag")
-        module = PythonIdentifier(operation_id, prefix="field_")
+        tag = python_identifier(str(operation.node["tags"][0]), prefix="tag")
+        module = python_identifier(operation_id, prefix="field_")
         scheme = _spec.security_scheme(_spec.effective_security(spec, operation))
         removed = prepared.removed_headers[operation_id]
         found.append(

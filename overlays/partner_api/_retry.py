@@ -12,12 +12,14 @@ import email.utils
 import functools
 import math
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import httpx
-import stamina
 
 from partner_api._errors import APIConnectionError, APITimeoutError
+
+if TYPE_CHECKING:
+    import stamina
 
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -120,6 +122,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._policy = policy
 
     def _attempts(self, request: httpx.Request) -> stamina._core._RetryContextIterator:
+        # Imported on the first retry: a request that succeeds never needs stamina (or tenacity).
+        import stamina  # noqa: PLC0415
+
         policy = self._policy
         return stamina.retry_context(
             on=functools.partial(policy.backoff, request),

@@ -140,3 +140,28 @@ def test_every_server_names_its_environment_once() -> None:
     spec = spec_data()
     spec["servers"][1]["x-partner-environment"] = "staging"
     assert any("environment 'staging' is named 2 times" in p for p in _problems(spec))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "listProducts",
+        "getAccount",
+        "obtain-tokens",
+        "HTTPStatus",
+        "class",
+        "id",
+        "list",
+        "_private",
+        "2fa",
+        "x.y z",
+        "ÜberTag",
+    ],
+)
+def test_names_match_the_tools_own(name: str) -> None:
+    from openapi_python_client.strings import PythonIdentifier
+
+    from generator._names import python_identifier
+
+    for prefix in ("tag", "field_"):
+        assert python_identifier(name, prefix) == PythonIdentifier(name, prefix=prefix)
