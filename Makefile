@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build demo publish test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo publish bench test lint typecheck spectral pytest lock clean
 
 all: build demo
 
@@ -37,6 +37,10 @@ build: generate
 # The quick start against the local sandbox, with access tokens that live 2 s so a renewal shows.
 demo: $(INSTALLED)
 	$(BIN)/python -m tests.sandbox --access-lifetime 2 --run $(BIN)/python examples/quickstart.py
+
+# Figures against their baselines (a few minutes); writes benchmarks/results.json.
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.run
 
 lint: $(INSTALLED)
 	$(BIN)/ruff format --check .

@@ -7,6 +7,7 @@ which gives it a fresh ``x-request-id``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import functools
@@ -41,7 +42,7 @@ class RetryPolicy:
     """A server asking for a longer wait than this gets its answer returned, not a retry."""
 
     def should_retry_error(self, request: httpx.Request, error: Exception) -> bool:
-        if isinstance(error, NEVER_SENT):
+        if _never_sent(error):
             return True
         return _repeatable(request) and isinstance(error, httpx.TransportError)
 
@@ -57,6 +58,17 @@ class RetryPolicy:
             return delay if delay <= self.retry_after_cap else False
         # Asked again on every attempt: a POST whose later attempt may have arrived stops here.
         return self.should_retry_error(request, failure)
+
+
+def _never_sent(error: Exception) -> bool:
+    if not isinstance(error, NEVER_SENT):
+        return False
+    cause = error.__cause__
+    # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout, a connection dropped
+    # in the middle of a response included: there, only a connector error means it never left.
+    if cause is not None and type(cause).__module__.partition(".")[0] == "aiohttp":
+        return any(kind.__name__ == "ClientConnectorError" for kind in type(cause).__mro__)
+    return True
 
 
 def _repeatable(request: httpx.Request) -> bool:
@@ -149,8 +161,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         inner = cast("httpx.BaseTransport", self._inner)
         try:
             response = inner.handle_request(request)
+        except httpx.TransportError as error:
+            return error
+        try:
             response.read()
         except httpx.TransportError as error:
+            with contextlib.suppress(httpx.TransportError):
+                response.close()  # give its connection back, broken as it is
             return error
         return response
 
@@ -158,8 +175,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         inner = cast("httpx.AsyncBaseTransport", self._inner)
         try:
             response = await inner.handle_async_request(request)
+        except httpx.TransportError as error:
+            return error
+        try:
             await response.aread()
         except httpx.TransportError as error:
+            with contextlib.suppress(httpx.TransportError):
+                await response.aclose()  # give its connection back, broken as it is
             return error
         return response
 
