@@ -83,7 +83,14 @@ def sync_variants(base_url: str, mock: bool) -> dict[str, Callable[[], object]]:
     }
 
 
-def async_variants(base_url: str, mock: bool, aiohttp: bool) -> dict[str, Callable[[], Awaitable[object]]]:
+AsyncVariants = dict[str, Callable[[], Awaitable[object]]]
+
+
+def async_variants(
+    base_url: str, mock: bool, aiohttp: bool
+) -> tuple[AsyncVariants, list[Callable[[], Awaitable[None]]]]:
+    """The variants, and what closes their connections afterwards."""
+
     def transport() -> httpx.AsyncBaseTransport | None:
         return httpx.MockTransport(_answer) if mock else None
 
@@ -110,7 +117,12 @@ def async_variants(base_url: str, mock: bool, aiohttp: bool) -> dict[str, Callab
         response = await plain.get("/v1/products", headers={**HEADERS, "x-request-id": str(uuid.uuid4())})
         return response.json()
 
-    variants: dict[str, Callable[[], Awaitable[object]]] = {
+    closers: list[Callable[[], Awaitable[None]]] = [
+        overlay.aclose,
+        bare.get_async_httpx_client().aclose,
+        plain.aclose,
+    ]
+    variants: AsyncVariants = {
         "AsyncPartnerClient": lambda: list_products.asyncio_detailed(client=overlay),
         "bare generated client": bare_call,
         "plain httpx": plain_call,
@@ -127,6 +139,12 @@ def async_variants(base_url: str, mock: bool, aiohttp: bool) -> dict[str, Callab
         )
         session: list[aiohttp_module.ClientSession] = []
 
+        async def close_session() -> None:
+            for opened in session:
+                await opened.close()
+
+        closers += [on_aiohttp.aclose, close_session]
+
         async def plain_aiohttp() -> object:
             if not session:
                 session.append(aiohttp_module.ClientSession(base_url=base_url))
@@ -135,7 +153,7 @@ def async_variants(base_url: str, mock: bool, aiohttp: bool) -> dict[str, Callab
                 return await response.json()
 
         variants["plain aiohttp"] = plain_aiohttp
-    return variants
+    return variants, closers
 
 
 # ---- measuring ------------------------------------------------------------------------------
@@ -209,7 +227,7 @@ def bench_async(rounds: int, requests: int) -> dict[str, list[dict[str, Any]]]:
                 ("MockTransport", "https://api.test", True),
                 ("loopback HTTP", url, False),
             ):
-                variants = async_variants(base_url, mock, aiohttp=not mock)
+                variants, closers = async_variants(base_url, mock, aiohttp=not mock)
                 for call in variants.values():
                     await _cpu_async(call, 100)
                 times: dict[str, list[float]] = {name: [] for name in variants}
@@ -218,6 +236,8 @@ def bench_async(rounds: int, requests: int) -> dict[str, list[dict[str, Any]]]:
                     for name in names:
                         times[name].append(await _cpu_async(variants[name], requests))
                 results[f"async ({IN_FLIGHT} in flight), {label}"] = _summary(times, "AsyncPartnerClient")
+                for close in closers:
+                    await close()
 
     asyncio.run(run())
     return results
