@@ -368,6 +368,16 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
             1.10,
         ),
         (
+            "overlay CPU/request vs bare client, async loopback <= 1.05x",
+            1 / ratio(loopback_async, "bare generated client"),
+            1.05,
+        ),
+        (
+            "overlay CPU/request vs bare client, async MockTransport <= 1.10x",
+            1 / ratio(f"async ({IN_FLIGHT} in flight), MockTransport", "bare generated client"),
+            1.10,
+        ),
+        (
             "Python calls/request vs bare client <= 1.05x",
             results["calls"]["PartnerClient"] / results["calls"]["bare generated client"],
             1.05,
