@@ -410,7 +410,7 @@ def main() -> None:
         "rounds": rounds,
     }
     results.update(bench_sync(rounds, requests))
-    results.update(bench_async(max(3, rounds // 2), requests * 2))
+    results.update(bench_async(rounds, requests))
     results["calls"] = count_calls()
     results["renewal"] = bench_renewal()
     results["generate"] = bench_generate(max(3, rounds // 3))
