@@ -14,9 +14,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
+from partner_api import AsyncPartnerClient, PartnerClient
 from tests.sandbox.state import DEMO
 
 Fault = Callable[[httpx.Request], httpx.Response | None]
@@ -173,6 +175,18 @@ class FakeVendor:
 
     def async_http_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(self.async_handler))
+
+    def sync_client(self, **options: Any) -> PartnerClient:
+        """A PartnerClient talking to this fake vendor."""
+        return PartnerClient(
+            app_key=self.app_key, base_url="https://api.test", http_client=self.http_client(), **options
+        )
+
+    def async_client(self, **options: Any) -> AsyncPartnerClient:
+        """An AsyncPartnerClient talking to this fake vendor."""
+        return AsyncPartnerClient(
+            app_key=self.app_key, base_url="https://api.test", http_client=self.async_http_client(), **options
+        )
 
 
 def status(code: int, headers: dict[str, str] | None = None) -> Fault:

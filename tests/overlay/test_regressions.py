@@ -95,10 +95,7 @@ def test_a_401_about_the_user_token_keeps_a_valid_access_token(flavor: Flavor, v
 
 def test_waiting_threads_share_a_failed_renewal(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.05
-    client = PartnerClient(
-        app_key=vendor.app_key,
-        base_url="https://api.test",
-        http_client=vendor.http_client(),
+    client = vendor.sync_client(
         tokens=_expired_access(vendor),
         max_retries=0,
     )

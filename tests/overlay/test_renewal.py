@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from partner_api import (
-    AsyncPartnerClient,
     AuthenticationError,
     MissingTokenError,
     PartnerClient,
@@ -224,10 +223,7 @@ def test_a_wall_clock_jump_changes_nothing(
 
 def test_1000_threads_with_an_expired_token_renew_once(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.05
-    client = PartnerClient(
-        app_key=vendor.app_key,
-        base_url="https://api.test",
-        http_client=vendor.http_client(),
+    client = vendor.sync_client(
         tokens=_expired_access(vendor),
     )
     barrier = threading.Barrier(50)
@@ -253,12 +249,7 @@ def test_1000_tasks_with_an_expired_token_renew_once(vendor: FakeVendor) -> None
     vendor.renewal_delay = 0.05
 
     async def scenario() -> list[int]:
-        client = AsyncPartnerClient(
-            app_key=vendor.app_key,
-            base_url="https://api.test",
-            http_client=vendor.async_http_client(),
-            tokens=_expired_access(vendor),
-        )
+        client = vendor.async_client(tokens=_expired_access(vendor))
         responses = await asyncio.gather(
             *(list_products.asyncio_detailed(client=client) for _ in range(1000))
         )
@@ -273,10 +264,7 @@ def test_1000_tasks_with_an_expired_token_renew_once(vendor: FakeVendor) -> None
 
 def test_the_chain_runs_once_for_100_threads(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.02
-    client = PartnerClient(
-        app_key=vendor.app_key,
-        base_url="https://api.test",
-        http_client=vendor.http_client(),
+    client = vendor.sync_client(
         tokens=_expired_access(vendor),
     )
     vendor.revoke("refresh")
@@ -292,12 +280,7 @@ def test_the_chain_runs_once_for_100_tasks(vendor: FakeVendor) -> None:
     vendor.renewal_delay = 0.02
 
     async def scenario() -> list[int]:
-        client = AsyncPartnerClient(
-            app_key=vendor.app_key,
-            base_url="https://api.test",
-            http_client=vendor.async_http_client(),
-            tokens=_expired_access(vendor),
-        )
+        client = vendor.async_client(tokens=_expired_access(vendor))
         vendor.revoke("refresh")
         responses = await asyncio.gather(*(list_products.asyncio_detailed(client=client) for _ in range(100)))
         return [response.status_code for response in responses]
@@ -307,10 +290,7 @@ def test_the_chain_runs_once_for_100_tasks(vendor: FakeVendor) -> None:
 
 
 def test_a_rejected_user_token_under_concurrency_makes_one_attempt(vendor: FakeVendor) -> None:
-    client = PartnerClient(
-        app_key=vendor.app_key,
-        base_url="https://api.test",
-        http_client=vendor.http_client(),
+    client = vendor.sync_client(
         tokens=_expired_access(vendor),
     )
     vendor.revoke("refresh")
@@ -333,12 +313,7 @@ def test_a_cancelled_waiter_does_not_cancel_the_renewal(vendor: FakeVendor) -> N
     vendor.renewal_delay = 0.1
 
     async def scenario() -> None:
-        client = AsyncPartnerClient(
-            app_key=vendor.app_key,
-            base_url="https://api.test",
-            http_client=vendor.async_http_client(),
-            tokens=_expired_access(vendor),
-        )
+        client = vendor.async_client(tokens=_expired_access(vendor))
         starter = asyncio.ensure_future(list_products.asyncio_detailed(client=client))
         waiter = asyncio.ensure_future(list_products.asyncio_detailed(client=client))
         await asyncio.sleep(0.02)
@@ -354,12 +329,7 @@ def test_cancelling_the_renewing_task_leaves_the_renewal_to_the_waiters(vendor: 
     vendor.renewal_delay = 0.1
 
     async def scenario() -> None:
-        client = AsyncPartnerClient(
-            app_key=vendor.app_key,
-            base_url="https://api.test",
-            http_client=vendor.async_http_client(),
-            tokens=_expired_access(vendor),
-        )
+        client = vendor.async_client(tokens=_expired_access(vendor))
         starter = asyncio.ensure_future(list_products.asyncio_detailed(client=client))
         await asyncio.sleep(0.01)
         waiters = [asyncio.ensure_future(list_products.asyncio_detailed(client=client)) for _ in range(5)]

@@ -11,7 +11,7 @@ import warnings
 import httpx
 import pytest
 
-from partner_api import AsyncPartnerClient, PartnerClient, Tokens
+from partner_api import PartnerClient, Tokens
 from partner_api_client.api.products import list_products
 from tests.overlay.conftest import VendorFlavor as Flavor
 from tests.overlay.conftest import logged_in
@@ -72,13 +72,7 @@ def test_an_async_callback_is_awaited_before_the_tokens_are_used(vendor: FakeVen
         seen.append(len(vendor.seen))
 
     async def scenario() -> None:
-        client = AsyncPartnerClient(
-            app_key=vendor.app_key,
-            base_url="https://api.test",
-            http_client=vendor.async_http_client(),
-            private_key=vendor.private_key,
-            on_tokens_changed=persist,
-        )
+        client = vendor.async_client(private_key=vendor.private_key, on_tokens_changed=persist)
         await list_products.asyncio_detailed(client=client)
 
     asyncio.run(scenario())
@@ -86,10 +80,7 @@ def test_an_async_callback_is_awaited_before_the_tokens_are_used(vendor: FakeVen
 
 
 def test_a_forked_child_can_renew_even_if_the_parent_held_the_lock(vendor: FakeVendor) -> None:
-    client = PartnerClient(
-        app_key=vendor.app_key,
-        base_url="https://api.test",
-        http_client=vendor.http_client(),
+    client = vendor.sync_client(
         tokens=logged_in(vendor),
     )
     vendor.revoke("access")
