@@ -140,7 +140,7 @@ class Sandbox:
             lifetime = self.lifetimes[kind]
             token = f"{kind[:1]}t_{secrets.token_urlsafe(12)}"
             self.tokens[token] = Issued(kind, app_key, user_id, time.monotonic() + lifetime)
-            return token, max(1, int(lifetime))  # whole seconds, never more than the truth
+            return token, max(1, int(lifetime))  # whole seconds (the spec says integer), at least 1
 
     def check(self, token: str | None, kind: str, app_key: str) -> tuple[Issued | None, str]:
         """The token's record if it is a valid ``kind`` token of this client, else why not."""
