@@ -80,6 +80,8 @@ def test_a_client_cannot_be_pickled_and_an_error_pickles_without_secrets(secret_
     )
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(secret_vendor.async_client(tokens=_secret_tokens()))
     secret_vendor.fail_next("/v1/products", status(404))
     with pytest.raises(APIStatusError) as caught:
         list_products.sync_detailed(client=client)
@@ -98,21 +100,18 @@ def _redirecting(vendor: FakeVendor, location: str) -> list[httpx.Request]:
             return httpx.Response(302, headers={"location": location})
         return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
 
+    async def async_handler(request: httpx.Request) -> httpx.Response:
+        return handler(request)
+
     vendor.sync_handler = handler  # type: ignore[method-assign]
+    vendor.async_handler = async_handler  # type: ignore[method-assign]
     return hops
 
 
-@pytest.mark.parametrize("flavor_name", ["sync"])
-def test_a_cross_origin_redirect_carries_no_credentials(flavor_name: str, secret_vendor: FakeVendor) -> None:
+def test_a_cross_origin_redirect_carries_no_credentials(flavor: Flavor, secret_vendor: FakeVendor) -> None:
     hops = _redirecting(secret_vendor, "https://elsewhere.test/v1/other")
-    client = PartnerClient(
-        app_key=secret_vendor.app_key,
-        base_url="https://api.test",
-        http_client=secret_vendor.http_client(),
-        tokens=_secret_tokens(),
-        follow_redirects=True,
-    )
-    list_products.sync_detailed(client=client)
+    client = flavor.client(secret_vendor, tokens=_secret_tokens(), follow_redirects=True)
+    flavor.call(list_products, client)
     first, second = hops
     assert first.headers["authorization"] == "Bearer SENTINEL-ACCESS-7f3a"
     assert second.url.host == "elsewhere.test"
@@ -121,28 +120,17 @@ def test_a_cross_origin_redirect_carries_no_credentials(flavor_name: str, secret
     assert second.headers["x-request-id"] != first.headers["x-request-id"]
 
 
-def test_a_same_origin_redirect_keeps_credentials(secret_vendor: FakeVendor) -> None:
+def test_a_same_origin_redirect_keeps_credentials(flavor: Flavor, secret_vendor: FakeVendor) -> None:
     hops = _redirecting(secret_vendor, "/v1/other")
-    client = PartnerClient(
-        app_key=secret_vendor.app_key,
-        base_url="https://api.test",
-        http_client=secret_vendor.http_client(),
-        tokens=_secret_tokens(),
-        follow_redirects=True,
-    )
-    list_products.sync_detailed(client=client)
+    client = flavor.client(secret_vendor, tokens=_secret_tokens(), follow_redirects=True)
+    flavor.call(list_products, client)
     assert hops[1].headers["x-app-key"] == "SENTINEL-APPKEY-0c1d"
 
 
-def test_redirects_are_not_followed_by_default(secret_vendor: FakeVendor) -> None:
+def test_redirects_are_not_followed_by_default(flavor: Flavor, secret_vendor: FakeVendor) -> None:
     hops = _redirecting(secret_vendor, "https://elsewhere.test/v1/other")
-    client = PartnerClient(
-        app_key=secret_vendor.app_key,
-        base_url="https://api.test",
-        http_client=secret_vendor.http_client(),
-        tokens=_secret_tokens(),
-    )
-    assert list_products.sync_detailed(client=client).status_code == 302
+    client = flavor.client(secret_vendor, tokens=_secret_tokens())
+    assert flavor.call(list_products, client).status_code == 302
     assert len(hops) == 1
 
 
