@@ -50,6 +50,30 @@ def _change_security(spec: dict[str, Any]) -> None:
     spec["paths"]["/v1/products"]["get"]["security"] = [{"userToken": []}]
 
 
+def _drop_security(spec: dict[str, Any]) -> None:
+    spec["paths"]["/v1/products"]["get"]["security"] = []
+
+
+def _add_required_request_field(spec: dict[str, Any]) -> None:
+    request = spec["components"]["schemas"]["TransferRequest"]
+    request["properties"]["currency"] = {"type": "string"}
+    request["required"].append("currency")
+
+
+def _change_response_field_type(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["ProductPage"]["properties"]["total"] = {"type": "string"}
+
+
+def _change_response(spec: dict[str, Any]) -> None:
+    media = spec["paths"]["/v1/products"]["get"]["responses"]["200"]["content"]["application/json"]
+    media["schema"] = {"type": "array", "items": {"$ref": "#/components/schemas/Product"}}
+    del media["examples"]
+
+
+def _add_enum_value(spec: dict[str, Any]) -> None:
+    spec["components"]["schemas"]["Account"]["properties"]["status"]["enum"].append("dormant")
+
+
 TABLE: dict[str, tuple[Edit, bool, str]] = {
     "remove an operation": (_remove_operation, True, "operation removed: listProducts"),
     "add an optional parameter": (
@@ -58,13 +82,26 @@ TABLE: dict[str, tuple[Edit, bool, str]] = {
         "optional parameter added: listProducts(q)",
     ),
     "make a parameter required": (_make_parameter_required, True, "page"),
-    "remove an enum value": (_remove_enum_value, True, "ProductCategory.LOAN"),
+    "remove an enum value": (_remove_enum_value, True, "enum value removed: ProductCategory 'loan'"),
     "add a model field": (_add_model_field, False, "model field added: Product.rating"),
     "change an operation's security": (
         _change_security,
         True,
         "security changed: listProducts: accessToken -> userToken",
     ),
+    "drop an operation's security": (
+        _drop_security,
+        False,
+        "security changed: listProducts: accessToken -> none",
+    ),
+    "add a required request field": (
+        _add_required_request_field,
+        True,
+        "required model field added: TransferRequest.currency",
+    ),
+    "change a response field's type": (_change_response_field_type, True, "ProductPage.total: int -> str"),
+    "change a response's type": (_change_response, True, "response type changed: listProducts"),
+    "add an enum value": (_add_enum_value, False, "enum value added: AccountStatus 'dormant'"),
 }
 
 
