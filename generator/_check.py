@@ -8,6 +8,7 @@ from typing import Any
 
 from generator import _spec
 from generator._errors import Problem, SpecError
+from generator._policy import parse_version
 from generator._spec import Operation, Spec, json_path
 
 
@@ -59,6 +60,13 @@ def _openapi_problems(spec: Spec) -> Iterator[Problem]:
 
 
 def _convention_problems(spec: Spec) -> Iterator[Problem]:
+    version = str((spec.get("info") or {}).get("version", ""))
+    if parse_version(version) is None:
+        yield Problem(
+            "$.info.version",
+            f"{version!r} is not a version; it becomes the package's version",
+            fix="use MAJOR.MINOR.PATCH, e.g. 1.2.0",
+        )
     yield from _scheme_problems(spec)
     yield from _server_problems(spec)
     ids = Counter(op.operation_id for op in _spec.operations(spec) if op.operation_id)

@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--index-url", required=True, help="the index's upload URL, e.g. https://pypi.example/"
     )
+    publish.add_argument("--simple-url", help="its PEP 503 simple API, if not INDEX_URL/simple/")
     return parser
 
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "publish":
             from generator._publish import publish  # noqa: PLC0415
 
-            return publish(arguments.index_url, ROOT, DEFAULT_SPEC, DEFAULT_OUTPUT)
+            return publish(arguments.index_url, ROOT, DEFAULT_SPEC, DEFAULT_OUTPUT, arguments.simple_url)
         changelog = arguments.changelog
         if changelog is None and arguments.output.resolve() == DEFAULT_OUTPUT:
             changelog = DEFAULT_CHANGELOG

@@ -13,14 +13,22 @@ from generator._errors import GeneratorError
 from generator._generate import PACKAGE, generate
 
 
+def _git(root: Path, *arguments: str) -> bytes:
+    return subprocess.run(  # noqa: S603 (git, with our own arguments)
+        ["git", *arguments],  # noqa: S607 (git from PATH, as a person runs it)
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
 def _extract(root: Path, revision: str, folder: str, into: Path) -> None:
     try:
-        archive = subprocess.run(  # noqa: S603 (git, with our own arguments)
-            ["git", "archive", "--format=tar", revision, folder],  # noqa: S607 (git from PATH, as a person runs it)
-            cwd=root,
-            capture_output=True,
-            check=True,
-        ).stdout
+        # Resolved to a commit first: a "revision" like --output=... must not become an option.
+        commit = (
+            _git(root, "rev-parse", "--verify", "--end-of-options", f"{revision}^{{commit}}").decode().strip()
+        )
+        archive = _git(root, "archive", "--format=tar", commit, folder)
     except (OSError, subprocess.CalledProcessError) as error:
         stderr = getattr(error, "stderr", b"") or b""
         raise GeneratorError(

@@ -47,6 +47,11 @@ def generate(
         raise SpecError(str(spec_path), [Problem("$", "file not found", fix="pass --spec PATH")])
     inputs = _stamp.current_inputs(spec_path)
     existing = _stamp.read(output_dir / PACKAGE)
+    if existing is None and (output_dir / PACKAGE).exists():
+        raise GeneratorError(
+            f"{output_dir / PACKAGE} has no readable stamp, so what it holds cannot be compared "
+            f"with the new output: restore it (git checkout {output_dir.name}) or delete it, then generate"
+        )
     if (
         not force
         and existing is not None
@@ -77,6 +82,7 @@ def generate(
         stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(stage))
         (package_dir / _stamp.STAMP_FILE).write_text(_stamp.render(stamp), encoding="utf-8")
         report = None
+        changes: list[_diff.Change] = []
         if existing is not None:
             # Identical output has no API changes: griffe need not load both packages to say so.
             same = existing.output_sha256 == stamp.output_sha256
@@ -86,9 +92,9 @@ def generate(
             problems = version_problems(existing.version, stamp.version, spec_changed, changes)
             if problems:
                 raise VersionPolicyError(str(spec_path), problems, report)
-            if changelog is not None:
-                add_entry(changelog, stamp.version, inputs.spec_sha256, changes)
         _swap.replace(stage, output_dir)
+    if changelog is not None and changes:
+        add_entry(changelog, stamp.version, inputs.spec_sha256, changes)
     return Outcome(True, len(entries), time.perf_counter() - started, stamp, report)
 
 

@@ -8,28 +8,49 @@ from packaging.version import InvalidVersion, Version
 from generator._diff import Change
 from generator._errors import Problem
 
+WHERE = "$.info.version"
+
+
+def parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _allows_breaking(old: Version, new: Version) -> bool:
+    if new.major > old.major:
+        return True
+    # 0.x promises nothing across minor versions, and a release candidate nothing to its release.
+    if old.major == 0 and new.release[:2] > old.release[:2]:
+        return True
+    return old.is_prerelease and new.release == old.release and new > old
+
 
 def version_problems(
     old_version: str, new_version: str, spec_changed: bool, changes: list[Change]
 ) -> list[Problem]:
-    where = "$.info.version"
-    try:
-        old, new = Version(old_version), Version(new_version)
-    except InvalidVersion as error:
-        return [Problem(where, f"is not a version: {error}", fix="use MAJOR.MINOR.PATCH, e.g. 1.2.0")]
+    """Problems with ``new_version`` given what changed since ``old_version``. A baseline whose
+    own version is not a version (left by an older, laxer generator) sets no constraint."""
+    new = parse_version(new_version)
+    if new is None:
+        return [Problem(WHERE, f"{new_version!r} is not a version", fix="use MAJOR.MINOR.PATCH, e.g. 1.2.0")]
+    old = parse_version(old_version)
+    if old is None:
+        return []
     breaking = [change for change in changes if change.breaking]
     if spec_changed and new <= old:
         bump = f"{old.major + 1}.0.0" if breaking else f"{old.major}.{old.minor + 1}.0 (or a patch release)"
         return [
             Problem(
-                where, f"is {new}, but the spec changed since {old} was generated", fix=f"set it to {bump}"
+                WHERE, f"is {new}, but the spec changed since {old} was generated", fix=f"set it to {bump}"
             )
         ]
-    if breaking and new.major <= old.major:
+    if breaking and not _allows_breaking(old, new):
         listing = "; ".join(change.subject for change in breaking[:5]) + (" ..." if len(breaking) > 5 else "")
         return [
             Problem(
-                where,
+                WHERE,
                 f"is {new}, but {len(breaking)} breaking change(s) since {old} need a new major version: "
                 f"{listing}",
                 fix=f"set it to {old.major + 1}.0.0, or make the change compatible",

@@ -6,6 +6,7 @@ support, never from the command line, and are never printed.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -14,12 +15,20 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
 
 from generator import _stamp
 from generator._errors import GeneratorError
 from generator._generate import PACKAGE
 
 DISTRIBUTION = "partner-api"
+_LINK = re.compile(r"""href=["']([^"'#]+)""", re.IGNORECASE)
 
 
 def _check_generated(spec: Path, output: Path) -> _stamp.Stamp:
@@ -36,26 +45,60 @@ def _check_generated(spec: Path, output: Path) -> _stamp.Stamp:
     return stamp
 
 
-def _published_versions(index_url: str) -> set[str]:
+def _check_url(index_url: str) -> httpx.URL:
+    try:
+        url = httpx.URL(index_url)
+    except httpx.InvalidURL as error:
+        raise GeneratorError(f"--index-url is not a URL: {error}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise GeneratorError("--index-url must be an http(s) URL")
+    if url.userinfo:
+        # It would show in twine's output and in ours; credentials belong in the environment.
+        raise GeneratorError(
+            "put credentials in TWINE_USERNAME/TWINE_PASSWORD (or the keyring), not in the URL"
+        )
+    return url
+
+
+def _version_of(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            name, version, *_ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return version if name == DISTRIBUTION else None
+
+
+def published_versions(simple_url: str) -> set[Version]:
     """The versions of our distribution the index lists (PEP 503 simple API)."""
-    simple = f"{index_url.rstrip('/')}/simple/{DISTRIBUTION}/"
+    project = f"{simple_url.rstrip('/')}/{DISTRIBUTION}/"
     user, password = os.environ.get("TWINE_USERNAME"), os.environ.get("TWINE_PASSWORD")
     auth = (user, password) if user and password else None
     try:
-        response = httpx.get(simple, auth=auth, follow_redirects=True, timeout=30)
+        response = httpx.get(project, auth=auth, follow_redirects=True, timeout=30)
     except httpx.HTTPError as error:
-        raise GeneratorError(f"cannot reach the index at {index_url}: {type(error).__name__}") from None
+        raise GeneratorError(f"cannot reach the index at {simple_url}: {type(error).__name__}") from None
     if response.status_code == 404:
         return set()
     if response.status_code != 200:
-        raise GeneratorError(f"the index answered {response.status_code} for {simple}")
-    names = re.findall(r"partner[_-]api-([0-9][^-]*?)(?:-py3|\.tar\.gz)", response.text)
-    return set(names)
+        raise GeneratorError(
+            f"the index answered {response.status_code} for {project}; pass --simple-url if its "
+            "simple API is elsewhere, and credentials that may read it"
+        )
+    links = (link.rsplit("/", 1)[-1] for link in _LINK.findall(response.text))
+    return {version for version in map(_version_of, links) if version is not None}
 
 
-def publish(index_url: str, root: Path, spec: Path, output: Path) -> int:
+def publish(index_url: str, root: Path, spec: Path, output: Path, simple_url: str | None = None) -> int:
+    url = _check_url(index_url)
     stamp = _check_generated(spec, output)
-    if stamp.version in _published_versions(index_url):
+    for module in ("build", "twine"):
+        if importlib.util.find_spec(module) is None:
+            raise GeneratorError(f"{module} is not installed: run `make` (it installs the pinned tools)")
+    simple = simple_url or f"{str(url).rstrip('/')}/simple/"
+    if Version(stamp.version) in published_versions(simple):
         raise GeneratorError(
             f"the index already has {DISTRIBUTION} {stamp.version}; nothing was uploaded. "
             "Set a new info.version in the spec and regenerate"

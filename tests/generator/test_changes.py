@@ -217,3 +217,19 @@ def test_diff_names_a_bad_revision() -> None:
     result = run_generator("diff", "--against", "no-such-revision")
     assert result.returncode == 1
     assert "no-such-revision" in result.stderr
+
+
+def test_a_revision_cannot_smuggle_a_git_option(tmp_path: Path) -> None:
+    target = tmp_path / "smuggled.tar"
+    result = run_generator("diff", f"--against=--output={target}")
+    assert result.returncode == 1
+    assert not target.exists()
+
+
+def test_an_output_without_a_readable_stamp_is_not_overwritten(tmp_path: Path, committed_copy: Path) -> None:
+    (committed_copy / "partner_api_client" / "_stamp.py").write_text("garbage = (", encoding="utf-8")
+    before = tree(committed_copy)
+    result = run_generator("generate", "--output", committed_copy)
+    assert result.returncode == 1
+    assert "no readable stamp" in result.stderr
+    assert tree(committed_copy) == before

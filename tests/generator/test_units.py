@@ -165,3 +165,90 @@ def test_names_match_the_tools_own(name: str) -> None:
 
     for prefix in ("tag", "field_"):
         assert python_identifier(name, prefix) == PythonIdentifier(name, prefix=prefix)
+
+
+CHANGELOGS = {
+    "no newline at the end": (b"# Changelog\n\n## [Unreleased]", b"## [Unreleased]\n\n### API changes"),
+    "CRLF": (
+        b"# Changelog\r\n\r\n## [Unreleased]\r\n\r\n### Added\r\n- x\r\n",
+        b"\r\n- model added: X\r\n\r\n### Added\r\n",
+    ),
+    "no blank line": (
+        b"# Changelog\n\n## [Unreleased]\n### Added\n- x\n",
+        b"- model added: X\n\n### Added\n",
+    ),
+    "trailing space": (b"# Changelog\n\n## [Unreleased] \n\n- x\n", b"## [Unreleased] \n\n### API changes"),
+    "no brackets": (b"# Changelog\n\n## Unreleased\n\n## 1.0.0\n", b"## Unreleased\n\n### API changes"),
+    "no Unreleased yet": (b"# Changelog\n\n## [1.0.0]\n- first\n", b"## [Unreleased]\n\n### API changes"),
+}
+
+
+@pytest.mark.parametrize("case", list(CHANGELOGS))
+def test_changelog_entries_go_under_unreleased_once(case: str, tmp_path: Path) -> None:
+    from generator._changelog import add_entry
+    from generator._diff import Change
+
+    before, expected = CHANGELOGS[case]
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_bytes(before)
+    changes = [Change(False, "model added", "X")]
+    assert add_entry(changelog, "1.1.0", "sha-1", changes)
+    assert not add_entry(changelog, "1.1.0", "sha-1", changes)
+    after = changelog.read_bytes()
+    assert expected in after
+    assert after.count(b"### API changes in 1.1.0") == 1
+    assert after.lower().count(b"unreleased") == 1
+    if b"[1.0.0]" in before:
+        assert after.index(b"[Unreleased]") < after.index(b"[1.0.0]")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "breaking", "allowed"),
+    [
+        ("1.0.0", "2.0.0", True, True),
+        ("1.0.0", "1.1.0", True, False),
+        ("0.3.0", "0.4.0", True, True),
+        ("2.0.0rc1", "2.0.0", True, True),
+        ("1.0.0", "1.0.1", False, True),
+        ("1.0.0", "1.0.0", False, False),
+        ("banana", "1.0.1", True, True),
+    ],
+)
+def test_version_policy(old: str, new: str, breaking: bool, allowed: bool) -> None:
+    from generator._diff import Change
+    from generator._policy import version_problems
+
+    changes = [Change(breaking, "x", "y")]
+    assert (version_problems(old, new, True, changes) == []) is allowed
+
+
+def test_a_version_that_is_not_one_is_refused_by_check() -> None:
+    spec = spec_data()
+    spec["info"]["version"] = "banana"
+    assert any("'banana' is not a version" in p for p in _problems(spec))
+
+
+@pytest.mark.parametrize(
+    ("filename", "version"),
+    [
+        ("partner_api-1.0.0-py3-none-any.whl", "1.0.0"),
+        ("partner_api-1.1.0rc1.tar.gz", "1.1.0rc1"),
+        ("Partner_API-2.0.0-py2.py3-none-any.whl", "2.0.0"),
+        ("other_partner_api-9.9.9.tar.gz", None),
+        ("partner_api_extras-1.0.0-py3-none-any.whl", None),
+        ("not-a-package.txt", None),
+    ],
+)
+def test_the_index_listing_is_read_by_distribution_and_version(filename: str, version: str | None) -> None:
+    from generator._publish import _version_of
+
+    found = _version_of(filename)
+    assert (str(found) if found else None) == version
+
+
+def test_credentials_in_the_index_url_are_refused() -> None:
+    from generator._errors import GeneratorError
+    from generator._publish import _check_url
+
+    with pytest.raises(GeneratorError, match="not in the URL"):
+        _check_url("https://user:secret@pypi.internal/")
