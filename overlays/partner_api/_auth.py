@@ -100,9 +100,9 @@ class _PartnerAuthBase(httpx.Auth):
             return None
         return operation.bearer
 
-    def _settle(self, response: httpx.Response) -> None:
-        if response.status_code >= 400 and self._options.raise_for_status:
-            raise status_error(response, self._options.language)
+    def _fails(self, response: httpx.Response) -> bool:
+        """Whether this response is to be raised as a typed error rather than returned."""
+        return response.status_code >= 400 and self._options.raise_for_status
 
 
 class PartnerAuth(_PartnerAuthBase):
@@ -141,9 +141,9 @@ class PartnerAuth(_PartnerAuthBase):
         if operation is not None and operation.issues and response.is_success:
             response.read()
             self._renewer.capture(operation, response, sent_at)
-        if response.status_code >= 400 and self._options.raise_for_status:
+        if self._fails(response):
             response.read()
-            self._settle(response)
+            raise status_error(response, self._options.language)
 
 
 class AsyncPartnerAuth(_PartnerAuthBase):
@@ -182,6 +182,6 @@ class AsyncPartnerAuth(_PartnerAuthBase):
         if operation is not None and operation.issues and response.is_success:
             await response.aread()
             await self._renewer.capture(operation, response, sent_at)
-        if response.status_code >= 400 and self._options.raise_for_status:
+        if self._fails(response):
             await response.aread()
-            self._settle(response)
+            raise status_error(response, self._options.language)

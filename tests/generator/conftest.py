@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import subprocess
 import sys
@@ -63,8 +62,3 @@ def committed_copy(tmp_path: Path) -> Path:
     copy_dir = tmp_path / "generated"
     shutil.copytree(GENERATED, copy_dir, ignore=shutil.ignore_patterns("__pycache__"))
     return copy_dir
-
-
-@pytest.fixture
-def clean_env() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
