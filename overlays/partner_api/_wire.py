@@ -20,6 +20,9 @@ logger = logging.getLogger("partner_api")
 
 REQUEST_ID_EXTENSION: Final = "partner_api.request_id"
 OPERATION_EXTENSION: Final = "partner_api.operation"
+# The monotonic time (time.monotonic()) by which the whole call must end: retries, renewals,
+# replays and waiting for another caller's renewal included. Set by the auth flow.
+DEADLINE_EXTENSION: Final = "partner_api.deadline"
 CREDENTIAL_HEADERS: Final = ("authorization", "x-user-token", "x-app-key")
 
 Inner = httpx.BaseTransport | httpx.AsyncBaseTransport
