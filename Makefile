@@ -4,19 +4,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# uv installs the development environment from uv.lock. It is itself installed from the package
+# index at this exact version, into a virtual environment of its own (uv sync would remove it
+# from .venv, which holds exactly what the lock says).
+UV_VERSION := 0.13.9
+UV_HOME := .venv-uv
+UV := $(UV_HOME)/bin/uv
+# uv reads neither pip's configuration nor PIP_* variables: it installs what uv.lock names, from
+# where uv.lock says (PyPI). It uses the Python it is given and never downloads one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build demo publish bench test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo publish release bench test lint typecheck spectral pytest lock clean
 
 all: build demo
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# A venv without pip of its own (ensurepip costs seconds) that the Python's pip installs into;
+# where that Python has no pip (or one older than 22.3), the venv gets its own.
+$(UV):
+	$(PYTHON) -m venv --clear --without-pip $(UV_HOME)
+	$(PYTHON) -m pip --python $(UV_HOME)/bin/python install --disable-pip-version-check 'uv==$(UV_VERSION)' \
+	  || { $(UV_HOME)/bin/python -m ensurepip --default-pip \
+	       && $(UV_HOME)/bin/python -m pip install --disable-pip-version-check 'uv==$(UV_VERSION)'; }
 
-$(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+# --locked: refuses a uv.lock that no longer matches pyproject.toml (run `make lock`).
+# The project itself is installed editable; the dev group is installed by default.
+$(INSTALLED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON)
 	touch $@
+
+$(BIN)/python: $(INSTALLED)
 
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -63,11 +82,16 @@ publish: $(INSTALLED)
 	@test -n "$(INDEX)" || { echo "usage: make publish INDEX=<upload URL of your index>"; exit 2; }
 	$(BIN)/python -m generator publish --index-url "$(INDEX)"
 
-# Refresh the exact versions of the development environment after changing pyproject.toml.
-lock: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	{ echo "# Exact versions of the development environment, installed by \`make\` with pip -c. Refresh: make lock"; \
-	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+# After an edit of the dependencies in pyproject.toml: resolve again, upgrading every package to
+# the newest version its range allows, write uv.lock and install it. Commit uv.lock.
+lock: | $(UV)
+	$(UV) lock --upgrade
+	$(UV) sync --locked --all-extras --python $(PYTHON)
+	touch $(INSTALLED)
+
+# Close "Unreleased" in CHANGELOG.md as the spec's version, commit, and tag v<version>.
+release: $(INSTALLED)
+	$(BIN)/python -m generator release
 
 clean:
-	rm -rf $(VENV) node_modules dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(UV_HOME) node_modules dist .mypy_cache .ruff_cache .pytest_cache

@@ -9,18 +9,15 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-with warnings.catch_warnings():
-    # passlib imports the standard crypt module, deprecated since Python 3.11; pypiserver needs
-    # passlib for htpasswd files all the same.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from passlib.apache import HtpasswdFile
+# libpass, the maintained fork of passlib (same import name), without the deprecated `crypt`.
+from passlib.apache import HtpasswdFile
 
 from tests._paths import ROOT
 
@@ -46,14 +43,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def wheelhouse() -> Path:
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     marker = WHEELHOUSE / ".complete"
     if not marker.exists():
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        # The versions this environment has (uv installed them from uv.lock), so the fresh
+        # environment gets what the tests ran with.
+        constraints = tmp_path_factory.mktemp("wheelhouse") / "constraints.txt"
+        constraints.write_text(
+            "".join(f"{dist.metadata['Name']}=={dist.version}\n" for dist in metadata.distributions()),
+            encoding="utf-8",
+        )
         subprocess.run(
             [
                 *(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"),
-                *("--dest", str(WHEELHOUSE), "-c", str(ROOT / "constraints.txt")),
+                *("--dest", str(WHEELHOUSE), "-c", str(constraints)),
                 *("httpx", "attrs", "sniffio", "stamina"),
             ],
             check=True,
