@@ -1,12 +1,16 @@
-"""An entry under "Unreleased" in CHANGELOG.md for each regeneration that changed the API."""
+"""CHANGELOG.md: an entry under "Unreleased" for each regeneration that changed the API, and
+"Unreleased" closed into a versioned, dated section by a release."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator._diff import Change
-from generator._errors import GeneratorError
+from generator._errors import GeneratorError, ReleaseError
+
+if TYPE_CHECKING:
+    from generator._diff import Change
 
 UNRELEASED = "## [Unreleased]"
 _UNRELEASED_HEADING = re.compile(r"^##[ \t]*\[?unreleased\]?[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -45,3 +49,49 @@ def add_entry(changelog: Path, version: str, spec_sha256: str, changes: list[Cha
         text = f"{text[:after]}\n\n{entry}{rest}"
     changelog.write_bytes(text.rstrip("\n").replace("\n", newline).encode("utf-8") + newline.encode())
     return True
+
+
+_RELEASE_HEADING = re.compile(
+    r"^##[ \t]*\[?(?P<version>[^\]\s]+)\]?[ \t]*(?:-[ \t]*\S+)?[ \t]*$", re.MULTILINE
+)
+
+
+def unreleased(text: str) -> str:
+    """What "Unreleased" holds (without its heading), or '' when there is no such section."""
+    heading = _UNRELEASED_HEADING.search(text)
+    if heading is None:
+        return ""
+    following = _ANY_SECTION.search(text, heading.end())
+    return text[heading.end() : following.start() if following else len(text)]
+
+
+def has_entries(section: str) -> bool:
+    """Whether a section says anything: a line that is not blank, a heading or a comment."""
+    return any(line.strip() and not line.lstrip().startswith(("#", "<!--")) for line in section.splitlines())
+
+
+def close_unreleased(text: str, version: str, date: str) -> str:
+    """The CHANGELOG with "Unreleased" become ``## [version] - date``, under a new empty
+    "Unreleased". Raises ReleaseError when there is nothing to release or it was released."""
+    text = text.replace("\r\n", "\n")
+    heading = _UNRELEASED_HEADING.search(text)
+    if heading is None:
+        raise ReleaseError(
+            f'the CHANGELOG has no "{UNRELEASED}" section to release; add one with the changes'
+        )
+    for match in _RELEASE_HEADING.finditer(text):
+        if match["version"] == version:
+            raise ReleaseError(
+                f"the CHANGELOG already has a section for {version}: set a new info.version in the spec"
+            )
+    section = unreleased(text)
+    if not has_entries(section):
+        raise ReleaseError(
+            f'"{UNRELEASED}" in the CHANGELOG is empty: say what changed in {version} before releasing it'
+        )
+    body = section.strip("\n")
+    end = heading.end() + len(section)
+    rest = text[end:]
+    return f"{text[: heading.start()]}{UNRELEASED}\n\n## [{version}] - {date}\n\n{body}\n" + (
+        f"\n{rest}" if rest else ""
+    )

@@ -1,108 +1,94 @@
-"""The command line: ``python -m generator check|generate|diff|publish``."""
+"""The command line: ``python -m generator COMMAND``; each command is a module of
+``generator.commands``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import metadata
+from typing import Any
 
 from generator._errors import GeneratorError
+from generator.commands import COMMANDS
+from generator.commands._common import DEFAULT_OUTPUT, HelpFormatter, paint
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT / "spec" / "openapi.yaml"
-DEFAULT_OUTPUT = ROOT / "generated"
-DEFAULT_CHANGELOG = ROOT / "CHANGELOG.md"
+DESCRIPTION = """\
+The codegen step of partner-api: spec/openapi.yaml -> generated/ (the client package
+partner_api_client, its operation manifest and stamp, and the sandbox's models)."""
+
+EPILOG = """\
+a spec change, step by step:
+  python -m generator check          after editing spec/openapi.yaml (and its info.version)
+  python -m generator generate       regenerate; adds the API changes to CHANGELOG.md
+  python -m generator diff --against v1.0.0 --exit-code=breaking
+  python -m generator release        close Unreleased in CHANGELOG.md, commit, tag
+  python -m generator publish --index-url URL
+
+python -m generator COMMAND --help says more about each one.
+Colour only on a terminal; NO_COLOR=1 turns it off."""
+
+
+def _version_text() -> str:
+    # Imported here: --version is the only user of the stamp reader and the manifest's name.
+    from generator import _stamp  # noqa: PLC0415
+    from generator._manifest import PACKAGE  # noqa: PLC0415
+
+    stamp = _stamp.read(DEFAULT_OUTPUT / PACKAGE)
+    package = stamp.version if stamp else "(generated/ holds no package yet)"
+    tools = []
+    for tool in _stamp.TOOLS:
+        try:
+            tools.append(f"{tool} {metadata.version(tool)}")
+        except metadata.PackageNotFoundError:
+            tools.append(f"{tool} (not installed: run make)")
+    return (
+        f"partner-api generator {package} (generator sha256 {_stamp.generator_sha256()[:12]})\n"
+        + ", ".join(tools)
+    )
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's "version", computed only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(_version_text())
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    spec = argparse.ArgumentParser(add_help=False)
-    spec.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI document")
-    check = commands.add_parser(
-        "check", parents=[spec], help="validate the spec, our conventions, the version"
+    parser = argparse.ArgumentParser(
+        prog="python -m generator", description=DESCRIPTION, epilog=EPILOG, formatter_class=HelpFormatter
     )
-    check.add_argument(
-        "--baseline",
-        type=Path,
-        default=DEFAULT_OUTPUT,
-        help="generated output the version policy compares with (default: generated/)",
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the package version generated/ holds, the generator's hash and the tool versions",
     )
-    generate = commands.add_parser(
-        "generate", parents=[spec], help="check, then regenerate the client package"
-    )
-    generate.add_argument(
-        "--output",
-        type=Path,
-        default=DEFAULT_OUTPUT,
-        help="folder that receives partner_api_client/ (replaced whole; default: generated/)",
-    )
-    generate.add_argument("--force", action="store_true", help="regenerate even when the stamp matches")
-    generate.add_argument(
-        "--changelog", type=Path, help="CHANGELOG.md to add API changes to (default: ours, for generated/)"
-    )
-    diff = commands.add_parser(
-        "diff", parents=[spec], help="report API changes of the spec against generated/"
-    )
-    diff.add_argument("--against", metavar="REV", help="compare with generated/ at this git revision instead")
-    publish = commands.add_parser("publish", help="build and upload the package to an index")
-    publish.add_argument(
-        "--index-url", required=True, help="the index's upload URL, e.g. https://pypi.example/"
-    )
-    publish.add_argument("--simple-url", help="its PEP 503 simple API, if not INDEX_URL/simple/")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.summary,
+            description=command.description,
+            formatter_class=HelpFormatter,
+        )
+        command.configure(sub)
+        sub.set_defaults(run=command.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        if arguments.command == "check":
-            return _check(arguments.spec, arguments.baseline)
-        if arguments.command == "diff":
-            from generator._commands import diff  # noqa: PLC0415
-
-            return diff(arguments.spec, arguments.against, ROOT)
-        if arguments.command == "publish":
-            from generator._publish import publish  # noqa: PLC0415
-
-            return publish(arguments.index_url, ROOT, DEFAULT_SPEC, DEFAULT_OUTPUT, arguments.simple_url)
-        changelog = arguments.changelog
-        if changelog is None and arguments.output.resolve() == DEFAULT_OUTPUT:
-            changelog = DEFAULT_CHANGELOG
-        return _generate(arguments.spec, arguments.output, force=arguments.force, changelog=changelog)
+        code: int = arguments.run(arguments)
     except GeneratorError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{paint('error:', 'error', sys.stderr)} {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; the output folder was not changed", file=sys.stderr)
         return 130
-
-
-def _check(spec_path: Path, baseline: Path) -> int:
-    from generator import _spec  # noqa: PLC0415 (keeps `generate`'s unchanged path light)
-    from generator._check import check  # noqa: PLC0415
-    from generator._generate import policy_check  # noqa: PLC0415
-
-    spec = _spec.load(spec_path)
-    check(spec, str(spec_path))
-    report = policy_check(spec_path, spec, baseline)
-    count = sum(1 for _ in _spec.operations(spec))
-    print(f"{spec_path}: OK, {count} operations, version {spec['info']['version']}")
-    if report:
-        print(report)
-    return 0
-
-
-def _generate(spec_path: Path, output: Path, *, force: bool, changelog: Path | None) -> int:
-    from generator._generate import PACKAGE, generate  # noqa: PLC0415
-
-    outcome = generate(spec_path, output, force=force, changelog=changelog)
-    target = output / PACKAGE
-    if outcome.regenerated:
-        print(f"{target}: regenerated, {outcome.operations} operations, in {outcome.seconds:.2f} s")
-        if outcome.report:
-            print(outcome.report)
-    else:
-        print(f"{target}: up to date with {spec_path} (stamp matches), in {outcome.seconds:.2f} s")
-    return 0
+    return code

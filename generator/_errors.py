@@ -1,11 +1,15 @@
-"""Errors of the codegen step.
+"""Errors of the codegen step, and of the commands around it.
 
-    GeneratorError            the root: the CLI prints it and exits non-zero
+    GeneratorError            the root: the CLI prints it and exits 1
     ├── SpecError             the spec cannot be read or breaks a rule (lists every problem)
-    └── CodegenError          a tool failed, or its output is not what the overlay needs
+    │   └── VersionPolicyError    info.version does not say what changed (carries the report)
+    ├── CodegenError          a tool failed, or its output is not what the overlay needs
+    ├── StaleOutputError      generated/ was not made from this spec, generator and tools
+    ├── PublishError          the index refused, has this version already, or cannot be read
+    └── ReleaseError          the repository is not in a state to release from
 
 Each error says what is wrong and how to fix it; none of them is raised after ``generated/``
-has been touched.
+has been touched. Anything the generator raises on purpose derives from GeneratorError.
 """
 
 from __future__ import annotations
@@ -46,3 +50,24 @@ class SpecError(GeneratorError):
 
 class CodegenError(GeneratorError):
     """A tool failed or produced output the generator cannot use."""
+
+
+class VersionPolicyError(SpecError):
+    """The spec's version does not say what changed; carries the change report."""
+
+    def __init__(self, spec_path: str, problems: Sequence[Problem], report: str) -> None:
+        super().__init__(spec_path, problems)
+        self.report = report
+        self.args = (f"{self.args[0]}\n{report}",)
+
+
+class StaleOutputError(GeneratorError):
+    """The generated output does not match the spec, the generator or the tools."""
+
+
+class PublishError(GeneratorError):
+    """Publishing stopped before anything was uploaded, or the upload failed."""
+
+
+class ReleaseError(GeneratorError):
+    """A release was refused; the repository was left as it was."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from generator import _codegen, _diff, _manifest, _prepare, _spec, _stamp, _swap
 from generator._changelog import add_entry
 from generator._check import check
-from generator._errors import CodegenError, GeneratorError, Problem, SpecError
+from generator._errors import CodegenError, GeneratorError, Problem, SpecError, VersionPolicyError
 from generator._policy import version_problems
 
 PACKAGE = _manifest.PACKAGE
@@ -26,15 +26,6 @@ class Outcome:
     stamp: _stamp.Stamp
     report: str | None = None
     """The API changes against what the output folder held before, if it held anything."""
-
-
-class VersionPolicyError(SpecError):
-    """The spec's version does not say what changed; carries the change report."""
-
-    def __init__(self, spec_path: str, problems: list[Problem], report: str) -> None:
-        super().__init__(spec_path, problems)
-        self.report = report
-        self.args = (f"{self.args[0]}\n{report}",)
 
 
 def generate(
@@ -104,10 +95,7 @@ def policy_check(spec_path: Path, spec: _spec.Spec, baseline_dir: Path) -> str |
     if baseline is None or baseline.inputs.spec_sha256 == _stamp.current_inputs(spec_path).spec_sha256:
         return None
     version = str(spec["info"]["version"])
-    # The spec changed without a new version: no need to generate to say so.
-    problems = version_problems(baseline.version, version, True, [])
-    if problems:
-        raise VersionPolicyError(str(spec_path), problems, "")
+    # Generated even when the version was not raised: the changes decide which version to suggest.
     with tempfile.TemporaryDirectory(prefix="partner-api-check-") as scratch:
         candidate = Path(scratch, "generated")
         generate(spec_path, candidate)

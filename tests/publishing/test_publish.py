@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator._errors import GeneratorError
-from generator._publish import _check_generated
+from generator._publish import check_generated
 from partner_api_client._stamp import SPEC_SHA256
 from tests._paths import GENERATED, SPEC
 from tests.publishing.conftest import PASSWORD, Index, publish
@@ -103,5 +103,5 @@ def test_an_output_that_does_not_match_the_spec_is_not_published(tmp_path: Path)
     with (copy / "partner_api_client" / "client.py").open("a") as client:
         client.write("# edited by hand\n")
     with pytest.raises(GeneratorError, match="run `make generate`"):
-        _check_generated(SPEC, copy)
-    assert _check_generated(SPEC, GENERATED).inputs.spec_sha256 == SPEC_SHA256
+        check_generated(SPEC, copy)
+    assert check_generated(SPEC, GENERATED).inputs.spec_sha256 == SPEC_SHA256
