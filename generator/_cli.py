@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         action=_VersionAction,
         help="show the package version generated/ holds, the generator's hash and the tool versions",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         sub = subparsers.add_parser(
             command.name,

@@ -76,6 +76,9 @@ def load(path: Path) -> Spec:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
         reason = getattr(error, "problem", None) or str(error)
+        lines = text.splitlines()
+        if mark and mark.line < len(lines):  # the offending line, and a caret under the column
+            reason += f"\n      {lines[mark.line]}\n      {' ' * mark.column}^"
         raise SpecError(
             shown, [Problem(where, f"not valid YAML: {reason}", fix="correct the YAML syntax there")]
         ) from None
