@@ -103,10 +103,13 @@ def index(tmp_path: Path, wheelhouse: Path) -> Iterator[Index]:
         log.close()
 
 
-def publish(index: Index, user: str = USER, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+def publish(
+    index: Index, user: str = USER, password: str = PASSWORD, simple_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "TWINE_USERNAME": user, "TWINE_PASSWORD": password}
+    simple = ["--simple-url", simple_url] if simple_url else []
     return subprocess.run(
-        [sys.executable, "-m", "generator", "publish", "--index-url", index.url],
+        [sys.executable, "-m", "generator", "publish", "--index-url", index.url, *simple],
         cwd=ROOT,
         env=environment,
         capture_output=True,
