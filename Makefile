@@ -32,7 +32,8 @@ $(UV):
 # --locked: refuses a uv.lock that no longer matches pyproject.toml (run `make lock`).
 # The project itself is installed editable; the dev group is installed by default.
 $(INSTALLED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-extras --python $(PYTHON)
+	$(UV) sync --locked --all-extras --python $(PYTHON) \
+	  || { echo "uv.lock does not match pyproject.toml? Then run: make lock (and commit uv.lock)" >&2; exit 1; }
 	touch $@
 
 $(BIN)/python: $(INSTALLED)
