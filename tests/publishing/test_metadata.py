@@ -46,9 +46,9 @@ def test_the_wheel_carries_license_urls_and_classifiers(wheel_metadata: Message)
     assert supported <= classifiers
     assert wheel_metadata["Requires-Python"] == ">=3.11"
     urls = dict(entry.split(", ", 1) for entry in wheel_metadata.get_all("Project-URL") or [])
-    assert {"Homepage", "Documentation", "Changelog", "Source", "Issues"} <= set(urls)
+    assert {"Repository", "Documentation", "Changelog", "Issues"} <= set(urls)
     for url in urls.values():
-        assert url.startswith("https://git.example.internal/"), url
+        assert url.startswith(urls["Repository"]), url
 
 
 def test_the_development_tools_are_not_a_published_extra(wheel_metadata: Message) -> None:
