@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,9 @@ _POST_HOOKS: Final = (
     "ruff format --isolated --no-cache .",
 )
 _TIMEOUT_SECONDS: Final = 600
+# Our templates for openapi-python-client (tied to its pinned version); a template missing here
+# falls back to the tool's own. models_init.py.jinja: models imported on first use (PEP 562).
+TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 
 
 def _tool_environment() -> dict[str, str]:
@@ -76,10 +80,10 @@ import sys
 from pathlib import Path
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
-spec, config_file, output = map(Path, sys.argv[1:4])
+spec, config_file, output, templates = map(Path, sys.argv[1:5])
 settings = ConfigFile.load_from_path(config_file)
 config = Config.from_sources(settings, MetaType.NONE, spec, "utf-8", False, output)
-errors = generate(config=config)
+errors = generate(config=config, custom_template_path=templates)
 for error in errors:
     print(f"{error.level.name} {error.header}", file=sys.stderr)
     if error.detail:
@@ -124,7 +128,11 @@ class Codegen:
     def stop(self) -> None:
         for process in self._processes.values():
             if process.poll() is None:
-                process.kill()
+                # The whole group: openapi-python-client runs ruff as its post hooks, and a ruff
+                # that outlived a killed tool went on writing into the staging folder after it
+                # was removed (the ".generated.staging-*" folder a refused spec left behind).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.communicate()
 
 
@@ -137,6 +145,7 @@ def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
             text=True,
             env=_tool_environment(),
             cwd=cwd,
+            start_new_session=True,  # its own process group, so stop() reaches its children too
         )
     except OSError as error:
         raise CodegenError(f"{name} could not start: {error}") from None
@@ -157,7 +166,13 @@ def generators(
         scratch = Path(scratch_name)
         (scratch / "prepared.json").write_text(json.dumps(prepared, indent=1), encoding="utf-8")
         (scratch / "openapi.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-        config = {"package_name_override": package_name, "post_hooks": list(_POST_HOOKS)}
+        config = {
+            "package_name_override": package_name,
+            "post_hooks": list(_POST_HOOKS),
+            # springdoc writes */* for JSON responses; the tool would warn and, with
+            # --fail-on-warning, fail. The overlay reads them as JSON too.
+            "content_type_overrides": {"*/*": "application/json"},
+        }
         (scratch / "config.json").write_text(json.dumps(config), encoding="utf-8")
         processes: dict[str, subprocess.Popen[str]] = {}
         codegen = Codegen(processes, package_dir, (scratch / "models.py", models_package))
@@ -171,6 +186,7 @@ def generators(
                     "prepared.json",
                     "config.json",
                     str(package_dir),
+                    str(TEMPLATES),
                 ],
                 scratch,
             )
