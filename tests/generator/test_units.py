@@ -257,7 +257,6 @@ def test_credentials_in_the_index_url_are_refused() -> None:
 def test_stopping_the_codegen_stops_the_tools_children(tmp_path: Path) -> None:
     # openapi-python-client runs ruff as post hooks; a child that outlives the stop writes into
     # the staging folder after it is removed (the ".generated.staging-*" a refused spec left).
-    import subprocess
     import sys
     import time
 
@@ -265,7 +264,10 @@ def test_stopping_the_codegen_stops_the_tools_children(tmp_path: Path) -> None:
 
     late = tmp_path / "written-late"
     grandchild = f"import time; time.sleep(1); open({str(late)!r}, 'w').write('x')"
-    child = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(30)"
+    child = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(30)"
+    )
     process = _codegen._start("tool", [sys.executable, "-c", child], tmp_path)
     time.sleep(0.5)  # the grandchild has started
     _codegen.Codegen({"tool": process}, tmp_path / "package", (tmp_path / "m.py", tmp_path / "m")).stop()
