@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -92,6 +93,30 @@ sys.exit(1 if errors else 0)
 """
 
 
+# The pydantic models depend on the schemas alone: the line that records which, so that a run
+# whose schemas did not change copies them instead of running datamodel-code-generator again.
+_MODELS_KEY: Final = "# schemas sha256: "
+
+
+def models_key(spec: Spec) -> str:
+    from importlib import metadata  # noqa: PLC0415
+
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    digest = hashlib.sha256(json.dumps(schemas, sort_keys=True, default=str).encode())
+    digest.update(" ".join((metadata.version("datamodel-code-generator"), *_MODEL_OPTIONS)).encode())
+    return digest.hexdigest()
+
+
+def reusable_models(models_file: Path, key: str) -> bytes | None:
+    """The models an earlier run wrote from the same schemas, if that is what the file holds."""
+    try:
+        content = models_file.read_bytes()
+    except OSError:
+        return None
+    lines = content.split(b"\n", 2)
+    return content if len(lines) == 3 and lines[1] == f"{_MODELS_KEY}{key}".encode() else None
+
+
 def _mark(path: Path) -> None:
     path.write_text(f"{GENERATED_MARK}\n{path.read_text(encoding='utf-8')}", encoding="utf-8")
 
@@ -100,11 +125,17 @@ class Codegen:
     """The code generators, running in the background while the caller checks the spec."""
 
     def __init__(
-        self, processes: dict[str, subprocess.Popen[str]], package_dir: Path, models: tuple[Path, Path]
+        self,
+        processes: dict[str, subprocess.Popen[str]],
+        package_dir: Path,
+        models: tuple[Path, Path],
+        models_source: str | bytes = "",
     ) -> None:
         self._processes = processes
         self._package_dir = package_dir
         self._models = models
+        self._models_source = models_source
+        """The models' key (they are being generated), or the models themselves (reused)."""
 
     def wait(self) -> None:
         """Wait for every tool, then put their output in place, each file marked as generated."""
@@ -119,11 +150,16 @@ class Codegen:
         (self._package_dir / "py.typed").write_text("", encoding="utf-8")
         written, models_package = self._models
         models_package.mkdir(parents=True)
-        written.rename(models_package / "__init__.py")
-        for folder in (self._package_dir, models_package):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    _mark(path)
+        if isinstance(self._models_source, bytes):
+            (models_package / "__init__.py").write_bytes(self._models_source)
+        else:
+            text = written.read_text(encoding="utf-8")
+            (models_package / "__init__.py").write_text(
+                f"{GENERATED_MARK}\n{_MODELS_KEY}{self._models_source}\n{text}", encoding="utf-8"
+            )
+        for path in sorted(self._package_dir.rglob("*")):
+            if path.is_file():
+                _mark(path)
 
     def stop(self) -> None:
         for process in self._processes.values():
@@ -153,15 +189,24 @@ def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
 
 @contextlib.contextmanager
 def generators(
-    spec: Spec, prepared: Spec, package_dir: Path, package_name: str, models_package: Path
+    spec: Spec,
+    prepared: Spec,
+    package_dir: Path,
+    package_name: str,
+    models_package: Path,
+    *,
+    previous_models: Path | None = None,
 ) -> Iterator[Codegen]:
     """Start openapi-python-client (the client package, from the prepared spec) and
     datamodel-code-generator (pydantic models, from the spec itself), side by side.
 
     They run in their own processes, in a scratch folder so that no configuration around the
     output can change what they write; leaving the block stops any the caller did not wait for
-    (a spec problem found meanwhile, an interrupt).
+    (a spec problem found meanwhile, an interrupt). The models of ``previous_models`` are
+    reused when they were generated from the same schemas by the same tool.
     """
+    key = models_key(spec)
+    reused = reusable_models(previous_models, key) if previous_models is not None else None
     with tempfile.TemporaryDirectory(prefix="partner-api-codegen-") as scratch_name:
         scratch = Path(scratch_name)
         (scratch / "prepared.json").write_text(json.dumps(prepared, indent=1), encoding="utf-8")
@@ -175,7 +220,9 @@ def generators(
         }
         (scratch / "config.json").write_text(json.dumps(config), encoding="utf-8")
         processes: dict[str, subprocess.Popen[str]] = {}
-        codegen = Codegen(processes, package_dir, (scratch / "models.py", models_package))
+        codegen = Codegen(
+            processes, package_dir, (scratch / "models.py", models_package), key if reused is None else reused
+        )
         try:
             processes["openapi-python-client"] = _start(
                 "openapi-python-client",
@@ -190,14 +237,15 @@ def generators(
                 ],
                 scratch,
             )
-            processes["datamodel-code-generator"] = _start(
-                "datamodel-code-generator",
-                [
-                    *(sys.executable, "-m", "datamodel_code_generator"),
-                    *("--input", "openapi.json", "--output", "models.py", *_MODEL_OPTIONS),
-                ],
-                scratch,
-            )
+            if reused is None:
+                processes["datamodel-code-generator"] = _start(
+                    "datamodel-code-generator",
+                    [
+                        *(sys.executable, "-m", "datamodel_code_generator"),
+                        *("--input", "openapi.json", "--output", "models.py", *_MODEL_OPTIONS),
+                    ],
+                    scratch,
+                )
             yield codegen
         finally:
             codegen.stop()

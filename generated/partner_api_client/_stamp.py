@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "25f643972768e084c757ea2ce97729ce5a528d14cfa9c3b1e2e005bf87ea9253"
+GENERATOR_SHA256: Final = "1af09f74b73f49a7b4dce98d11d3dfbc858b0b2dfdd895566982028fdcd5f40c"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "8e5e095dfd2d7e37fed54bb509964773f1c9e95d5e5929ae6bf23b4ce4efbdb8"
+OUTPUT_SHA256: Final = "fa3143e92e4e527bce2d3c4e99df794fa7e2c006c08f75d48207ecef72598daf"
