@@ -209,8 +209,8 @@ def generators(
     reused = reusable_models(previous_models, key) if previous_models is not None else None
     with tempfile.TemporaryDirectory(prefix="partner-api-codegen-") as scratch_name:
         scratch = Path(scratch_name)
-        (scratch / "prepared.json").write_text(json.dumps(prepared, indent=1), encoding="utf-8")
-        (scratch / "openapi.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        (scratch / "prepared.json").write_text(json.dumps(prepared, separators=(",", ":")), encoding="utf-8")
+        (scratch / "openapi.json").write_text(json.dumps(spec, separators=(",", ":")), encoding="utf-8")
         config = {
             "package_name_override": package_name,
             "post_hooks": list(_POST_HOOKS),

@@ -111,10 +111,6 @@ class _Node:
         self.operation: Operation | None = None
 
 
-def _segments(path: str) -> list[str]:
-    return path.split("/")
-
-
 class Catalog:
     """Finds the operation a request is for, and the operations that renew each token."""
 
@@ -130,7 +126,7 @@ class Catalog:
                 self._static[(operation.method, operation.path)] = operation
                 continue
             node = self._tries.setdefault(operation.method, _Node())
-            for segment in _segments(operation.path):
+            for segment in operation.path.split("/"):
                 if "{" in segment:
                     node.param = node.param or _Node()
                     node = node.param
@@ -166,12 +162,11 @@ class Catalog:
         root = self._tries.get(method)
         if root is None:
             return None
-        return _walk(root, _segments(path), 0)
+        return _walk(root, path.split("/"))
 
     def match_request(self, method: str, raw_path: bytes | str, base_path: str = "") -> Operation | None:
         """The operation for a request's raw path (``httpx.URL.raw_path``: query included, encoded)."""
-        path = raw_path.decode("ascii") if isinstance(raw_path, bytes) else raw_path
-        path = path.partition("?")[0]
+        path = (raw_path.decode("ascii") if isinstance(raw_path, bytes) else raw_path).partition("?")[0]
         if base_path and path.startswith(base_path):
             path = path[len(base_path) :]
         return self.match(method, path)
@@ -180,18 +175,25 @@ class Catalog:
         return operation in self._renewals
 
 
-def _walk(node: _Node, segments: list[str], index: int) -> Operation | None:
-    if index == len(segments):
-        return node.operation
-    segment = segments[index]
-    child = node.static.get(segment)
-    if child is not None:
-        found = _walk(child, segments, index + 1)
-        if found is not None:
-            return found
-    if node.param is not None and segment:
-        return _walk(node.param, segments, index + 1)
-    return None
+def _walk(node: _Node, segments: list[str]) -> Operation | None:
+    """Static segments first; a templated segment is tried only where no static path matched."""
+    alternatives: list[tuple[_Node, int]] = []
+    index, count = 0, len(segments)
+    while True:
+        if index == count:
+            if node.operation is not None:
+                return node.operation
+        else:
+            segment = segments[index]
+            if node.param is not None and segment:
+                alternatives.append((node.param, index + 1))
+            child = node.static.get(segment)
+            if child is not None:
+                node, index = child, index + 1
+                continue
+        if not alternatives:
+            return None
+        node, index = alternatives.pop()
 
 
 def _body(entry: _manifest.Operation) -> BodyTemplate | None:
