@@ -209,7 +209,7 @@ def _private_key_problems(spec: Spec, operation: Operation) -> Iterator[Problem]
             operation=operation.operation_id,
             fix=f"point at one of: {', '.join(_shapes.pointers(spec, schema, {'string'})) or '(none)'}",
         )
-    elif media == _spec.FORM and pointer.count("/") != 1:
+    elif _spec.media_type(media) == _spec.FORM and pointer.count("/") != 1:
         yield Problem(
             where,
             f"{pointer!r} is nested, and a form-encoded body has only top-level fields",

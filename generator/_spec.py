@@ -205,14 +205,14 @@ def is_json(key: object, *, response: bool = False) -> bool:
 
 
 def request_body(spec: Spec, operation: Operation) -> tuple[str, Any] | None:
-    """The request body's media type (JSON first, else form) and its schema (resolved), if any."""
+    """The request body's media type as written (JSON first, else form) and its schema (resolved)."""
     content = _spec_get(resolve(spec, operation.node.get("requestBody")), "content")
     if not isinstance(content, dict):
         return None
     for wanted in (JSON, FORM):
         for key, media in content.items():
             if (is_json(key) if wanted == JSON else media_type(key) == FORM) and isinstance(media, dict):
-                return wanted, resolve(spec, media.get("schema"))
+                return str(key), resolve(spec, media.get("schema"))
     return None
 
 

@@ -55,7 +55,7 @@ class Operation:
     user_token: bool
     body_required: bool
     issues: tuple[IssuedToken, ...]
-    body: BodyTemplate | None = None
+    body: BodyTemplate | None = field(default=None, compare=False)
 
     @property
     def templated(self) -> bool:
@@ -77,13 +77,14 @@ class Operation:
         document: dict[str, Any] = copy.deepcopy(dict(self.body.template))
         if self.body.private_key is not None and private_key is not None:
             _put(document, self.body.private_key, private_key)
-        if self.body.media_type == _FORM:
+        # The media type as the spec writes it (application/json;charset=UTF-8, say).
+        if self.body.media_type.partition(";")[0].strip().lower() == _FORM:
             form = {key: _form_value(value) for key, value in document.items()}
-            return EncodedBody(urlencode(form).encode("ascii"), _FORM)
+            return EncodedBody(urlencode(form).encode("ascii"), self.body.media_type)
         if not document and not self.body_required:
             return None
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return EncodedBody(content.encode("utf-8"), "application/json")
+        return EncodedBody(content.encode("utf-8"), self.body.media_type)
 
 
 def _form_value(value: object) -> str:
