@@ -29,6 +29,7 @@ class Entry:
     user_token: bool
     body_required: bool
     request_body: dict[str, Any] | None
+    accept: str | None
     issues: tuple[dict[str, str | None], ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]
@@ -61,6 +62,7 @@ def entries(spec: Spec, prepared: Prepared) -> list[Entry]:
                 user_token=any(header.name == _spec.USER_TOKEN for header in removed),
                 body_required=_body_required(spec, operation),
                 request_body=_request_body(spec, operation),
+                accept=_spec.success_media_type(spec, operation),
                 issues=tuple(
                     {"token": raw["token"], "field": raw["field"], "expires_in": raw.get("expiresIn")}
                     for raw in operation.node.get(_spec.ISSUED_TOKENS_EXTENSION) or []
@@ -112,7 +114,8 @@ whether ``x-user-token`` goes along; ``body_required`` whether a request body is
 ``issues`` lists the tokens the response carries, as JSON pointers into its body;
 ``request_body`` says how the client builds the body itself (first tokens, renewals): its
 media type, a template of the schema's constants and defaults, where the private key goes,
-and whether that is ``complete`` (nothing else is needed from a caller);
+and whether that is ``complete`` (nothing else is needed from a caller); ``accept`` is the
+media type of its JSON success response, as the spec writes it;
 ``private_key_field`` points where the request body takes the client's private key;
 ``removed_headers`` are the convention headers the generator took out of the generated
 signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
@@ -169,6 +172,7 @@ class Operation(TypedDict):
     user_token: bool
     body_required: bool
     request_body: RequestBody | None
+    accept: str | None
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]

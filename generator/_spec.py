@@ -233,6 +233,20 @@ def json_schema(spec: Spec, response: Any) -> Any:
     return None
 
 
+def success_media_type(spec: Spec, operation: Operation) -> str | None:
+    """The media type of the first 2xx response's JSON body, as the spec writes it."""
+    responses = operation.node.get("responses")
+    if not isinstance(responses, dict):
+        return None
+    for status in sorted(str(code) for code in responses):
+        if len(status) == 3 and status.startswith("2"):
+            content = _spec_get(resolve(spec, responses.get(status, responses.get(int(status)))), "content")
+            for key in content if isinstance(content, dict) else ():
+                if is_json(key, response=True):
+                    return str(key)
+    return None
+
+
 def merged(spec: Spec, schema: Any, depth: int = 0) -> dict[str, Any] | None:
     """An object schema with its ``allOf`` parts folded in (properties and required), resolved.
 

@@ -44,7 +44,13 @@ def _example_of(spec: Mapping[str, Any], holder: Mapping[str, Any]) -> Any:
     examples = holder.get("examples")
     if isinstance(examples, Mapping) and examples:
         return resolve(spec, next(iter(examples.values())))["value"]
-    schema = resolve(spec, holder.get("schema")) or {}
+    return _synthesized(spec, holder.get("schema"))
+
+
+def _synthesized(spec: Mapping[str, Any], schema: Any) -> Any:  # noqa: PLR0911 (one per shape)
+    """A value the schema accepts: its example, default, constant, first enum value, or one
+    built from its required properties."""
+    schema = resolve(spec, schema) or {}
     for key in ("example", "default", "const"):
         if key in schema:
             return schema[key]
@@ -52,6 +58,17 @@ def _example_of(spec: Mapping[str, Any], holder: Mapping[str, Any]) -> Any:
         return schema["enum"][0]
     if schema.get("examples"):
         return schema["examples"][0]
+    if schema.get("allOf"):
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = _synthesized(spec, part)
+            merged.update(value if isinstance(value, dict) else {})
+        return merged
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        return {name: _synthesized(spec, properties[name]) for name in schema.get("required") or []}
+    if schema.get("type") == "array":
+        return [_synthesized(spec, schema.get("items"))]
     return {"integer": 1, "number": 1, "boolean": True}.get(schema.get("type"), "x1")
 
 

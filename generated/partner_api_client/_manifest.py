@@ -6,7 +6,8 @@ whether ``x-user-token`` goes along; ``body_required`` whether a request body is
 ``issues`` lists the tokens the response carries, as JSON pointers into its body;
 ``request_body`` says how the client builds the body itself (first tokens, renewals): its
 media type, a template of the schema's constants and defaults, where the private key goes,
-and whether that is ``complete`` (nothing else is needed from a caller);
+and whether that is ``complete`` (nothing else is needed from a caller); ``accept`` is the
+media type of its JSON success response, as the spec writes it;
 ``private_key_field`` points where the request body takes the client's private key;
 ``removed_headers`` are the convention headers the generator took out of the generated
 signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
@@ -72,6 +73,7 @@ class Operation(TypedDict):
     user_token: bool
     body_required: bool
     request_body: RequestBody | None
+    accept: str | None
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]
@@ -104,6 +106,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             "private_key": None,
             "complete": False,
         },
+        "accept": "application/json",
         "issues": (
             {"token": "user", "field": "/userToken", "expires_in": "/expiresIn"},
         ),
@@ -125,6 +128,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             "private_key": None,
             "complete": False,
         },
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -139,6 +143,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "user_token": True,
         "body_required": False,
         "request_body": None,
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -153,6 +158,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "user_token": False,
         "body_required": False,
         "request_body": None,
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
@@ -172,6 +178,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
             "private_key": "/privateKey",
             "complete": True,
         },
+        "accept": "application/json",
         "issues": (
             {
                 "token": "access",
@@ -197,6 +204,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "user_token": False,
         "body_required": False,
         "request_body": None,
+        "accept": "application/json",
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
         ),
@@ -213,6 +221,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "user_token": False,
         "body_required": False,
         "request_body": None,
+        "accept": "application/json",
         "issues": (
             {"token": "refresh", "field": "/refreshToken", "expires_in": "/expiresIn"},
         ),

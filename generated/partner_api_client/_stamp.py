@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "1af09f74b73f49a7b4dce98d11d3dfbc858b0b2dfdd895566982028fdcd5f40c"
+GENERATOR_SHA256: Final = "e328ff5acbd13a8f3cb771a2ec38529217241bbd8668466b6e30aafb0722ef9e"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "fa3143e92e4e527bce2d3c4e99df794fa7e2c006c08f75d48207ecef72598daf"
+OUTPUT_SHA256: Final = "43f2356d59a01e56c4cdc7e10886040c6d4e49a160d5f63a63f84e0e37603ba8"

@@ -143,7 +143,7 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
     """A request the client makes for itself to renew a token, with the root client's settings."""
     headers = {
         "user-agent": USER_AGENT,
-        "accept": "application/json",
+        "accept": step.operation.accept,
         "x-app-key": shared.app_key,
         "x-language": settings.request.language,
     }

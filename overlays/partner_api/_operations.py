@@ -56,6 +56,8 @@ class Operation:
     body_required: bool
     issues: tuple[IssuedToken, ...]
     body: BodyTemplate | None = field(default=None, compare=False)
+    accept: str = "application/json"
+    """The media type of its JSON success response, for the requests the client makes itself."""
 
     @property
     def templated(self) -> bool:
@@ -216,6 +218,7 @@ def _operation(entry: _manifest.Operation) -> Operation:
             IssuedToken(item["token"], item["field"], item["expires_in"]) for item in entry["issues"]
         ),
         body=_body(entry),
+        accept=entry["accept"] or "application/json",
     )
 
 

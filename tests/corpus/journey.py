@@ -140,6 +140,9 @@ def journey(spec_path: Path, url: str, flavor_name: str) -> dict[str, Any]:
             tokens=expired,
         )
         report["steps"]["expired access and refresh: the renewal chain"] = call(personal, later)
+        for operation in CATALOG.operations:
+            if not operation.issues:
+                report["steps"][f"every operation: {operation.operation_id}"] = call(operation, later)
         prefer.planned[regular.operation_id] = "401"
         report["steps"]["a 401, renewed and replayed"] = call(regular, later)
         prefer.planned[regular.operation_id] = "404"
