@@ -216,6 +216,15 @@ def _private_key_problems(spec: Spec, operation: Operation) -> Iterator[Problem]
             operation=operation.operation_id,
             fix="point at a top-level field, like /privateKey",
         )
+    needs = _shapes.body_template(spec, schema, pointer).needs
+    if not problem and needs:
+        yield Problem(
+            where,
+            f"the client builds this body by itself, but {', '.join(needs)} "
+            "has no const, single-value enum or default",
+            operation=operation.operation_id,
+            fix="give each a const (e.g. grantType: {type: string, const: client_credentials}) or a default",
+        )
     if operation.node.get("security") != []:
         yield Problem(
             where,

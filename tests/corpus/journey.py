@@ -164,7 +164,7 @@ def journey(spec_path: Path, url: str, flavor_name: str) -> dict[str, Any]:
         )
         for r in recorder.responses
     ]
-    report["renewals"] = sorted({CATALOG.renewal_of[kind].operation_id for kind in CATALOG.renewal_of})
+    report["renewals"] = {kind: operation.operation_id for kind, operation in CATALOG.renewal_of.items()}
     report["first_tokens"] = CATALOG.first_tokens.operation_id if CATALOG.first_tokens else None
     report["violations"] = recorder.violations()
     report["wrong_credentials"] = [
