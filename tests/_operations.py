@@ -19,10 +19,14 @@ import yaml
 
 from tests._paths import SPEC
 
+_LOADED: dict[Path, dict[str, Any]] = {}
+
 
 def load_spec(path: Path = SPEC) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return loaded
+    """The spec, parsed once per process (a large one takes a while)."""
+    if path not in _LOADED:
+        _LOADED[path] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _LOADED[path]
 
 
 def resolve(spec: Mapping[str, Any], node: Any) -> Any:
@@ -77,6 +81,17 @@ def operation_node(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     item = spec["paths"][entry["path"]]
     return item, item[entry["method"].lower()]
+
+
+def success_example(spec: Mapping[str, Any], method: str, path: str) -> tuple[int, Any]:
+    """The first 2xx status of an operation and a body its schema accepts (its example)."""
+    node = spec["paths"][path][method.lower()]
+    for status, response in sorted(node["responses"].items(), key=lambda item: str(item[0])):
+        if str(status).startswith("2"):
+            for media in (resolve(spec, response).get("content") or {}).values():
+                return int(status), _example_of(spec, media)
+            return int(status), None
+    return 200, None
 
 
 def request_example(spec: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
