@@ -151,9 +151,10 @@ def error_envelopes(spec: Spec) -> tuple[list[dict[str, str | None]], list[Probl
                 problems.extend(found)
             else:
                 envelope = _default(spec, schema)
-            if envelope is None and declared is None:
-                name = str(merged.get("title") or _schema_name(spec, schema) or "its schema")
-                unread.setdefault(name, (where, operation.operation_id, name))
+            if envelope is None:
+                if declared is None:  # a declared one that is wrong has its own problem already
+                    name = str(merged.get("title") or _schema_name(spec, schema) or "its schema")
+                    unread.setdefault(name, (where, operation.operation_id, name))
             elif envelope not in envelopes:
                 envelopes.append(envelope)
     if not envelopes and unread:
