@@ -507,13 +507,35 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _sizes_only(rounds: int) -> None:
+    results: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "rounds": rounds,
+        "generate": bench_generate(max(3, rounds // 3)),
+        "sizes": bench_sizes(rounds),
+    }
+    print(json.dumps(results, indent=2))
+    (Path(__file__).parent / "results-sizes.json").write_text(
+        json.dumps(results, indent=2) + "\n", encoding="utf-8"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and requests, for a smoke run")
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="only the figures that grow with the spec (writes results-sizes.json)",
+    )
     arguments = parser.parse_args()
     rounds = 3 if arguments.quick else arguments.rounds
     requests = 100 if arguments.quick else 300
+    if arguments.sizes:
+        _sizes_only(rounds)
+        return
     results: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
