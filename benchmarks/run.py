@@ -311,17 +311,19 @@ def _timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def bench_generate(rounds: int) -> list[dict[str, Any]]:
+def bench_generate(rounds: int, spec: Path = SPEC) -> list[dict[str, Any]]:
+    """``generate`` forced and unchanged against openapi-python-client alone, on ``spec``."""
     tool = str(Path(sys.executable).parent / "openapi-python-client")
     names = ["openapi-python-client alone", "generate (full)", "generate (unchanged spec)"]
     times: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as scratch:
         alone, ours = Path(scratch, "alone"), Path(scratch, "ours")
-        generate = [sys.executable, "-m", "generator", "generate", "--spec", str(SPEC), "--output", str(ours)]
+        generate = [sys.executable, "-m", "generator", "generate", "--spec", str(spec), "--output", str(ours)]
+        _timed(generate)  # the output a forced run replaces, as in a maintainer's checkout
         for _ in range(rounds):
             shutil.rmtree(alone, ignore_errors=True)
             times[names[0]].append(
-                _timed([tool, "generate", "--path", str(SPEC), "--output-path", str(alone), "--meta", "none"])
+                _timed([tool, "generate", "--path", str(spec), "--output-path", str(alone), "--meta", "none"])
             )
             times[names[1]].append(_timed([*generate, "--force"]))
             times[names[2]].append(_timed(generate))
@@ -329,6 +331,27 @@ def bench_generate(rounds: int) -> list[dict[str, Any]]:
     for row in rows:
         row["seconds"] = row.pop("us_per_request") / 1e6
     return rows
+
+
+def bench_first_generate(spec: Path) -> dict[str, float]:
+    """A first run: nothing to reuse (no earlier output, no validation remembered)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        environment = {**os.environ, "XDG_CACHE_HOME": str(Path(scratch, "cache"))}
+        command = [sys.executable, "-m", "generator", "generate", "--spec", str(spec)]
+        started = time.perf_counter()
+        subprocess.run(  # noqa: S603 (fixed commands)
+            [*command, "--output", str(Path(scratch, "out"))],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env=environment,
+        )
+        return {"seconds": time.perf_counter() - started}
+
+
+def _with_package(generated: Path) -> dict[str, str]:
+    """An environment whose ``partner_api_client`` is the one in ``generated``."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join((str(generated), str(ROOT / "overlays"), str(ROOT)))}
 
 
 def bench_import(rounds: int = 10) -> dict[str, float]:
@@ -350,11 +373,83 @@ def bench_import(rounds: int = 10) -> dict[str, float]:
     return medians
 
 
+def bench_worst_case(generated: Path, rounds: int) -> dict[str, Any]:
+    """The last templated GET through the overlay against the bare client (its own interpreter)."""
+    result = subprocess.run(  # noqa: S603 (fixed commands)
+        [sys.executable, "-m", "benchmarks.worst_case", "--rounds", str(rounds)],
+        cwd=ROOT,
+        env=_with_package(generated),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+_IMPORT = (
+    "import time, importlib, sys; t = time.process_time(); "
+    "importlib.import_module(sys.argv[1]); print(time.process_time() - t)"
+)
+
+
+def bench_endpoint_import(generated: Path, rounds: int = 10) -> dict[str, Any]:
+    """CPU to import one endpoint module of ``generated`` against ``import httpx``, with bytecode
+    (this machine sets PYTHONDONTWRITEBYTECODE; users have bytecode)."""
+    manifest = (generated / "partner_api_client" / "_manifest.py").read_text(encoding="utf-8")
+    module = [line.split('"')[3] for line in manifest.splitlines() if '"module":' in line][-1]
+    with tempfile.TemporaryDirectory() as cache:
+        environment = _with_package(generated)
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        environment["PYTHONPYCACHEPREFIX"] = cache
+        medians: dict[str, Any] = {"module": module}
+        for name in ("httpx", module):
+            command = [sys.executable, "-c", _IMPORT, name]
+            subprocess.run(command, env=environment, capture_output=True, check=True)  # noqa: S603 (writes bytecode)
+            samples = [
+                float(
+                    subprocess.run(  # noqa: S603 (fixed commands)
+                        command, env=environment, capture_output=True, text=True, check=True
+                    ).stdout
+                )
+                for _ in range(rounds)
+            ]
+            medians["httpx" if name == "httpx" else "endpoint"] = statistics.median(samples)
+        medians["ratio"] = medians["endpoint"] / medians["httpx"]
+        return medians
+
+
+def bench_sizes(rounds: int, operations: int = 800) -> dict[str, Any]:
+    """The figures that grow with the spec: at the committed spec's size and at ``operations``."""
+    import yaml  # noqa: PLC0415
+
+    from tests.sizes import make_spec  # noqa: PLC0415
+
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        large = Path(scratch, f"openapi-{operations}.yaml")
+        large.write_text(yaml.safe_dump(make_spec(operations), sort_keys=False), encoding="utf-8")
+        results[f"generate, first run, {operations} operations"] = bench_first_generate(large)
+        generated = Path(scratch, "generated")
+        subprocess.run(  # noqa: S603 (fixed commands)
+            [sys.executable, "-m", "generator", "generate", "--spec", str(large), "--output", str(generated)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        results["worst case, committed spec"] = bench_worst_case(ROOT / "generated", rounds)
+        results[f"worst case, {operations} operations"] = bench_worst_case(generated, rounds)
+        results[f"endpoint import, {operations} operations"] = bench_endpoint_import(generated)
+        results[f"generate, {operations} operations"] = bench_generate(max(1, rounds // 5), large)
+    return results
+
+
 def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     def ratio(section: str, variant: str) -> float:
         return next(row["ratio"] for row in results[section] if row["variant"] == variant)
 
     generate = {row["variant"]: row for row in results["generate"]}
+    large_generate = {row["variant"]: row for row in results["sizes"]["generate, 800 operations"]}
     loopback_async = f"async ({IN_FLIGHT} in flight), loopback HTTP"
     checks = [
         (
@@ -385,6 +480,21 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
         ("generate, unchanged spec < 0.5 s", generate["generate (unchanged spec)"]["seconds"], 0.5),
         ("generate, full <= 1.5x openapi-python-client alone", generate["generate (full)"]["ratio"], 1.5),
         (
+            "generate at 800 operations, full <= 1.5x openapi-python-client alone",
+            large_generate["generate (full)"]["ratio"],
+            1.5,
+        ),
+        (
+            "worst-case operation at 800 operations, overlay CPU vs bare <= 1.03x",
+            results["sizes"]["worst case, 800 operations"]["ratio"],
+            1.03,
+        ),
+        (
+            "import of one endpoint at 800 operations <= 1.5x import httpx (CPU)",
+            results["sizes"]["endpoint import, 800 operations"]["ratio"],
+            1.5,
+        ),
+        (
             "AsyncPartnerClient on aiohttp vs default transport <= 0.3x CPU",
             ratio(loopback_async, "AsyncPartnerClient + aiohttp transport"),
             0.3,
@@ -397,13 +507,35 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _sizes_only(rounds: int) -> None:
+    results: dict[str, Any] = {
+        "date": dt.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "rounds": rounds,
+        "generate": bench_generate(max(3, rounds // 3)),
+        "sizes": bench_sizes(rounds),
+    }
+    print(json.dumps(results, indent=2))
+    (Path(__file__).parent / "results-sizes.json").write_text(
+        json.dumps(results, indent=2) + "\n", encoding="utf-8"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and requests, for a smoke run")
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="only the figures that grow with the spec (writes results-sizes.json)",
+    )
     arguments = parser.parse_args()
     rounds = 3 if arguments.quick else arguments.rounds
     requests = 100 if arguments.quick else 300
+    if arguments.sizes:
+        _sizes_only(rounds)
+        return
     results: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -415,6 +547,7 @@ def main() -> None:
     results["renewal"] = bench_renewal()
     results["generate"] = bench_generate(max(3, rounds // 3))
     results["import_s"] = bench_import()
+    results["sizes"] = bench_sizes(rounds)
     results["targets"] = [
         {"target": name, "value": value, "holds": holds} for name, value, holds in _targets(results)
     ]
@@ -430,6 +563,8 @@ def main() -> None:
     print(f"\nPython calls per request: {results['calls']}")
     print(f"renewal: {results['renewal']}")
     print(f"import time (s): {results['import_s']}")
+    for name, figures in results["sizes"].items():
+        print(f"{name}: {figures}")
     print("\ntargets")
     for target in results["targets"]:
         print(f"  {'holds' if target['holds'] else 'FAILS':6} {target['target']}: {target['value']}")

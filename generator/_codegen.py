@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,9 @@ _POST_HOOKS: Final = (
     "ruff format --isolated --no-cache .",
 )
 _TIMEOUT_SECONDS: Final = 600
+# Our templates for openapi-python-client (tied to its pinned version); a template missing here
+# falls back to the tool's own. models_init.py.jinja: models imported on first use (PEP 562).
+TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 
 
 def _tool_environment() -> dict[str, str]:
@@ -76,16 +81,40 @@ import sys
 from pathlib import Path
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
-spec, config_file, output = map(Path, sys.argv[1:4])
+spec, config_file, output, templates = map(Path, sys.argv[1:5])
 settings = ConfigFile.load_from_path(config_file)
 config = Config.from_sources(settings, MetaType.NONE, spec, "utf-8", False, output)
-errors = generate(config=config)
+errors = generate(config=config, custom_template_path=templates)
 for error in errors:
     print(f"{error.level.name} {error.header}", file=sys.stderr)
     if error.detail:
         print(error.detail, file=sys.stderr)
 sys.exit(1 if errors else 0)
 """
+
+
+# The pydantic models depend on the schemas alone: the line that records which, so that a run
+# whose schemas did not change copies them instead of running datamodel-code-generator again.
+_MODELS_KEY: Final = "# schemas sha256: "
+
+
+def models_key(spec: Spec) -> str:
+    from importlib import metadata  # noqa: PLC0415
+
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    digest = hashlib.sha256(json.dumps(schemas, sort_keys=True, default=str).encode())
+    digest.update(" ".join((metadata.version("datamodel-code-generator"), *_MODEL_OPTIONS)).encode())
+    return digest.hexdigest()
+
+
+def reusable_models(models_file: Path, key: str) -> bytes | None:
+    """The models an earlier run wrote from the same schemas, if that is what the file holds."""
+    try:
+        content = models_file.read_bytes()
+    except OSError:
+        return None
+    lines = content.split(b"\n", 2)
+    return content if len(lines) == 3 and lines[1] == f"{_MODELS_KEY}{key}".encode() else None
 
 
 def _mark(path: Path) -> None:
@@ -96,11 +125,17 @@ class Codegen:
     """The code generators, running in the background while the caller checks the spec."""
 
     def __init__(
-        self, processes: dict[str, subprocess.Popen[str]], package_dir: Path, models: tuple[Path, Path]
+        self,
+        processes: dict[str, subprocess.Popen[str]],
+        package_dir: Path,
+        models: tuple[Path, Path],
+        models_source: str | bytes = "",
     ) -> None:
         self._processes = processes
         self._package_dir = package_dir
         self._models = models
+        self._models_source = models_source
+        """The models' key (they are being generated), or the models themselves (reused)."""
 
     def wait(self) -> None:
         """Wait for every tool, then put their output in place, each file marked as generated."""
@@ -115,16 +150,25 @@ class Codegen:
         (self._package_dir / "py.typed").write_text("", encoding="utf-8")
         written, models_package = self._models
         models_package.mkdir(parents=True)
-        written.rename(models_package / "__init__.py")
-        for folder in (self._package_dir, models_package):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    _mark(path)
+        if isinstance(self._models_source, bytes):
+            (models_package / "__init__.py").write_bytes(self._models_source)
+        else:
+            text = written.read_text(encoding="utf-8")
+            (models_package / "__init__.py").write_text(
+                f"{GENERATED_MARK}\n{_MODELS_KEY}{self._models_source}\n{text}", encoding="utf-8"
+            )
+        for path in sorted(self._package_dir.rglob("*")):
+            if path.is_file():
+                _mark(path)
 
     def stop(self) -> None:
         for process in self._processes.values():
             if process.poll() is None:
-                process.kill()
+                # The whole group: openapi-python-client runs ruff as its post hooks, and a ruff
+                # that outlived a killed tool went on writing into the staging folder after it
+                # was removed (the ".generated.staging-*" folder a refused spec left behind).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.communicate()
 
 
@@ -137,6 +181,7 @@ def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
             text=True,
             env=_tool_environment(),
             cwd=cwd,
+            start_new_session=True,  # its own process group, so stop() reaches its children too
         )
     except OSError as error:
         raise CodegenError(f"{name} could not start: {error}") from None
@@ -144,23 +189,40 @@ def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
 
 @contextlib.contextmanager
 def generators(
-    spec: Spec, prepared: Spec, package_dir: Path, package_name: str, models_package: Path
+    spec: Spec,
+    prepared: Spec,
+    package_dir: Path,
+    package_name: str,
+    models_package: Path,
+    *,
+    previous_models: Path | None = None,
 ) -> Iterator[Codegen]:
     """Start openapi-python-client (the client package, from the prepared spec) and
     datamodel-code-generator (pydantic models, from the spec itself), side by side.
 
     They run in their own processes, in a scratch folder so that no configuration around the
     output can change what they write; leaving the block stops any the caller did not wait for
-    (a spec problem found meanwhile, an interrupt).
+    (a spec problem found meanwhile, an interrupt). The models of ``previous_models`` are
+    reused when they were generated from the same schemas by the same tool.
     """
+    key = models_key(spec)
+    reused = reusable_models(previous_models, key) if previous_models is not None else None
     with tempfile.TemporaryDirectory(prefix="partner-api-codegen-") as scratch_name:
         scratch = Path(scratch_name)
-        (scratch / "prepared.json").write_text(json.dumps(prepared, indent=1), encoding="utf-8")
-        (scratch / "openapi.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
-        config = {"package_name_override": package_name, "post_hooks": list(_POST_HOOKS)}
+        (scratch / "prepared.json").write_text(json.dumps(prepared, separators=(",", ":")), encoding="utf-8")
+        (scratch / "openapi.json").write_text(json.dumps(spec, separators=(",", ":")), encoding="utf-8")
+        config = {
+            "package_name_override": package_name,
+            "post_hooks": list(_POST_HOOKS),
+            # springdoc writes */* for JSON responses; the tool would warn and, with
+            # --fail-on-warning, fail. The overlay reads them as JSON too.
+            "content_type_overrides": {"*/*": "application/json"},
+        }
         (scratch / "config.json").write_text(json.dumps(config), encoding="utf-8")
         processes: dict[str, subprocess.Popen[str]] = {}
-        codegen = Codegen(processes, package_dir, (scratch / "models.py", models_package))
+        codegen = Codegen(
+            processes, package_dir, (scratch / "models.py", models_package), key if reused is None else reused
+        )
         try:
             processes["openapi-python-client"] = _start(
                 "openapi-python-client",
@@ -171,17 +233,19 @@ def generators(
                     "prepared.json",
                     "config.json",
                     str(package_dir),
+                    str(TEMPLATES),
                 ],
                 scratch,
             )
-            processes["datamodel-code-generator"] = _start(
-                "datamodel-code-generator",
-                [
-                    *(sys.executable, "-m", "datamodel_code_generator"),
-                    *("--input", "openapi.json", "--output", "models.py", *_MODEL_OPTIONS),
-                ],
-                scratch,
-            )
+            if reused is None:
+                processes["datamodel-code-generator"] = _start(
+                    "datamodel-code-generator",
+                    [
+                        *(sys.executable, "-m", "datamodel_code_generator"),
+                        *("--input", "openapi.json", "--output", "models.py", *_MODEL_OPTIONS),
+                    ],
+                    scratch,
+                )
             yield codegen
         finally:
             codegen.stop()

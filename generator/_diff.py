@@ -162,10 +162,21 @@ def _is_enum(model: Any) -> bool:
     return any("Enum" in str(base) for base in getattr(model, "bases", ()))
 
 
+def _classes(models: Any) -> dict[str, Any]:
+    """The model classes ``models`` exports; imports from outside the package (the standard
+    library's, say) are not models and cannot be resolved from the package's folder."""
+    found = {}
+    for name, member in models.members.items():
+        if member.is_alias and not str(member.target_path).startswith(f"{PACKAGE}."):
+            continue
+        if member.is_class:
+            found[name] = member
+    return found
+
+
 def _model_changes(old: griffe.Module, new: griffe.Module) -> Iterator[Change]:
-    old_models, new_models = old["models"], new["models"]
-    old_names = {name for name, model in old_models.members.items() if model.is_class}
-    new_names = {name for name, model in new_models.members.items() if model.is_class}
+    old_models, new_models = _classes(old["models"]), _classes(new["models"])
+    old_names, new_names = set(old_models), set(new_models)
     for name in sorted(old_names - new_names):
         yield Change(True, "model removed", name)
     for name in sorted(new_names - old_names):

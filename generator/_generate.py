@@ -43,12 +43,8 @@ def generate(
             f"{output_dir / PACKAGE} has no readable stamp, so what it holds cannot be compared "
             f"with the new output: restore it (git checkout {output_dir.name}) or delete it, then generate"
         )
-    if (
-        not force
-        and existing is not None
-        and existing.inputs == inputs
-        and existing.output_sha256 == _stamp.output_sha256(output_dir)
-    ):
+    intact = existing is not None and existing.output_sha256 == _stamp.output_sha256(output_dir)
+    if not force and existing is not None and existing.inputs == inputs and intact:
         return Outcome(False, None, time.perf_counter() - started, existing)
 
     spec = _spec.load(spec_path)
@@ -62,12 +58,16 @@ def generate(
         # The tool takes most of the time and needs only the prepared spec: it runs while the
         # spec is checked, and is stopped, its output unused, if the check fails.
         models_package = stage / MODELS_PACKAGE
-        with _codegen.generators(spec, prepared.spec, package_dir, PACKAGE, models_package) as codegen:
-            check(spec, str(spec_path))
+        # Models from an untouched earlier output are reused when the schemas are the same.
+        previous_models = output_dir / MODELS_PACKAGE / "__init__.py" if intact else None
+        with _codegen.generators(
+            spec, prepared.spec, package_dir, PACKAGE, models_package, previous_models=previous_models
+        ) as codegen:
+            check(spec, str(spec_path), spec_sha256=inputs.spec_sha256)
             entries = _manifest.entries(spec, prepared)
             codegen.wait()
         manifest_file = package_dir / _manifest.MANIFEST_FILE
-        manifest_file.write_text(_manifest.render(entries, _spec.environments(spec)), encoding="utf-8")
+        manifest_file.write_text(_manifest.render(entries, _spec.environments(spec), spec), encoding="utf-8")
         _codegen.format_files([manifest_file])
         _verify_modules(package_dir, entries)
         stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(stage))

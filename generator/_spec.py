@@ -30,6 +30,14 @@ TOKEN_KINDS: Final = tuple(TOKEN_OF_SCHEME.values())
 ISSUED_TOKENS_EXTENSION: Final = "x-partner-issued-tokens"
 PRIVATE_KEY_EXTENSION: Final = "x-partner-private-key"
 ENVIRONMENT_EXTENSION: Final = "x-partner-environment"
+ERROR_FIELDS_EXTENSION: Final = "x-partner-error-fields"
+
+# The error envelope's fields the overlay reads, and where they are when the spec does not say.
+ERROR_FIELDS: Final = ("code", "message", "requestId")
+DEFAULT_ERROR_FIELDS: Final = {"code": "/code", "message": "/message", "requestId": "/requestId"}
+
+JSON: Final = "application/json"
+FORM: Final = "application/x-www-form-urlencoded"
 
 Spec = dict[str, Any]
 
@@ -188,12 +196,86 @@ def security_scheme(security: Any) -> str | None:
     return None
 
 
+def media_type(key: object) -> str:
+    """A content key without its parameters, lowercased: ``application/json;charset=UTF-8`` is JSON."""
+    return str(key).split(";", 1)[0].strip().lower()
+
+
+def is_json(key: object, *, response: bool = False) -> bool:
+    """JSON, a ``+json`` type, or (for a response: what springdoc writes by default) ``*/*``."""
+    media = media_type(key)
+    return media == JSON or media.endswith("+json") or (response and media == "*/*")
+
+
+def request_body(spec: Spec, operation: Operation) -> tuple[str, Any] | None:
+    """The request body's media type as written (JSON first, else form) and its schema (resolved)."""
+    content = _spec_get(resolve(spec, operation.node.get("requestBody")), "content")
+    if not isinstance(content, dict):
+        return None
+    for wanted in (JSON, FORM):
+        for key, media in content.items():
+            if (is_json(key) if wanted == JSON else media_type(key) == FORM) and isinstance(media, dict):
+                return str(key), resolve(spec, media.get("schema"))
+    return None
+
+
 def request_body_schema(spec: Spec, operation: Operation) -> Any:
-    """The operation's application/json request body schema (resolved), if any."""
-    body = _spec_get(
-        resolve(spec, operation.node.get("requestBody")), "content", "application/json", "schema"
-    )
-    return resolve(spec, body)
+    """The operation's JSON or form request body schema (resolved), if any."""
+    found = request_body(spec, operation)
+    return None if found is None else found[1]
+
+
+def json_schema(spec: Spec, response: Any) -> Any:
+    """The JSON schema (resolved) of a response object, if it has one."""
+    content = _spec_get(resolve(spec, response), "content")
+    if not isinstance(content, dict):
+        return None
+    for key, media in content.items():
+        if is_json(key, response=True) and isinstance(media, dict) and "schema" in media:
+            return resolve(spec, media["schema"])
+    return None
+
+
+def success_media_type(spec: Spec, operation: Operation) -> str | None:
+    """The media type of the first 2xx response's JSON body, as the spec writes it."""
+    responses = operation.node.get("responses")
+    if not isinstance(responses, dict):
+        return None
+    for status in sorted(str(code) for code in responses):
+        if len(status) == 3 and status.startswith("2"):
+            content = _spec_get(resolve(spec, responses.get(status, responses.get(int(status)))), "content")
+            for key in content if isinstance(content, dict) else ():
+                if is_json(key, response=True):
+                    return str(key)
+    return None
+
+
+def merged(spec: Spec, schema: Any, depth: int = 0) -> dict[str, Any] | None:
+    """An object schema with its ``allOf`` parts folded in (properties and required), resolved.
+
+    springdoc wraps response schemas in ``allOf``; pointers and body templates look through it.
+    """
+    node = resolve(spec, schema)
+    if not isinstance(node, dict) or depth > 8:
+        return None
+    parts = node.get("allOf")
+    if not isinstance(parts, list) or not parts:
+        return node
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    folded = {key: value for key, value in node.items() if key != "allOf"}
+    for part in [*parts, {key: node[key] for key in ("properties", "required") if key in node}]:
+        inner = merged(spec, part, depth + 1)
+        if inner is None:
+            continue
+        properties.update(inner.get("properties") or {})
+        required.extend(name for name in inner.get("required") or [] if name not in required)
+        for key in ("type", "title", ERROR_FIELDS_EXTENSION):
+            if key in inner and key not in folded:
+                folded[key] = inner[key]
+    folded["properties"] = properties
+    folded["required"] = required
+    return folded
 
 
 def _spec_get(node: Any, *keys: str) -> Any:
@@ -218,9 +300,15 @@ def success_response(spec: Spec, operation: Operation) -> tuple[str, Any] | None
         return None
     for status in sorted(str(code) for code in responses):
         if len(status) == 3 and status.startswith("2"):
-            response = resolve(spec, responses.get(status, responses.get(int(status))))
-            content = response.get("content") if isinstance(response, dict) else None
-            media = content.get("application/json") if isinstance(content, dict) else None
-            schema = media.get("schema") if isinstance(media, dict) else None
-            return status, resolve(spec, schema)
+            return status, json_schema(spec, responses.get(status, responses.get(int(status))))
     return None
+
+
+def error_responses(spec: Spec, operation: Operation) -> Iterator[tuple[str, Any]]:
+    """Each 4xx/5xx (and default) status of the operation with its JSON schema (resolved)."""
+    responses = operation.node.get("responses")
+    if not isinstance(responses, dict):
+        return
+    for status, response in responses.items():
+        if str(status)[:1] in ("4", "5") or str(status) == "default":
+            yield str(status), json_schema(spec, response)

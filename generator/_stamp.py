@@ -49,8 +49,9 @@ def current_inputs(spec_path: Path) -> Inputs:
 
 def generator_sha256() -> str:
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    folder = Path(__file__).parent
+    for path in sorted([*folder.glob("*.py"), *folder.glob("templates/*.jinja")]):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

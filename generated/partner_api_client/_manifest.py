@@ -4,21 +4,63 @@
 ``security`` is the spec's scheme name, ``bearer`` the token it carries; ``user_token`` says
 whether ``x-user-token`` goes along; ``body_required`` whether a request body is required;
 ``issues`` lists the tokens the response carries, as JSON pointers into its body;
+``request_body`` says how the client builds the body itself (first tokens, renewals): its
+media type, a template of the schema's constants and defaults, where the private key goes,
+and whether that is ``complete`` (nothing else is needed from a caller); ``accept`` is the
+media type of its JSON success response, as the spec writes it;
 ``private_key_field`` points where the request body takes the client's private key;
 ``removed_headers`` are the convention headers the generator took out of the generated
 signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
-spec's server URLs.
+spec's server URLs; ``ERROR_ENVELOPES`` lists where error bodies keep the vendor's code,
+message and echoed request id (JSON pointers). ``TOKEN_KINDS``, ``CONVENTION_HEADERS`` and
+``LANGUAGES`` are the conventions' vocabulary, named here once for the overlay.
 """
 
-from typing import Final, Literal, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 TokenKind = Literal["access", "refresh", "user"]
+
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = (
+    "access",
+    "refresh",
+    "user",
+)
+
+
+class ConventionHeaders(TypedDict):
+    app_key: str
+    request_id: str
+    language: str
+    user_token: str
+
+
+CONVENTION_HEADERS: Final[ConventionHeaders] = {
+    "app_key": "x-app-key",
+    "request_id": "x-request-id",
+    "language": "x-language",
+    "user_token": "x-user-token",
+}
+
+LANGUAGES: Final = ("id", "en")
 
 
 class IssuedToken(TypedDict):
     token: TokenKind
     field: str
     expires_in: str | None
+
+
+class RequestBody(TypedDict):
+    media_type: str
+    template: dict[str, Any]
+    private_key: str | None
+    complete: bool
+
+
+class ErrorEnvelope(TypedDict):
+    code: str | None
+    message: str | None
+    request_id: str | None
 
 
 class Operation(TypedDict):
@@ -30,17 +72,23 @@ class Operation(TypedDict):
     bearer: TokenKind | None
     user_token: bool
     body_required: bool
+    request_body: RequestBody | None
+    accept: str | None
     issues: tuple[IssuedToken, ...]
     private_key_field: str | None
     removed_headers: tuple[str, ...]
 
 
-MANIFEST_VERSION: Final = 1
+MANIFEST_VERSION: Final = 2
 
 ENVIRONMENTS: Final[dict[str, str]] = {
     "staging": "https://api.staging.partner.invalid",
     "production": "https://api.partner.invalid",
 }
+
+ERROR_ENVELOPES: Final[tuple[ErrorEnvelope, ...]] = (
+    {"code": "/code", "message": "/message", "request_id": "/requestId"},
+)
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
     {
@@ -52,6 +100,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": False,
         "body_required": True,
+        "request_body": {
+            "media_type": "application/json",
+            "template": {},
+            "private_key": None,
+            "complete": False,
+        },
+        "accept": "application/json",
         "issues": (
             {"token": "user", "field": "/userToken", "expires_in": "/expiresIn"},
         ),
@@ -67,6 +122,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": True,
         "body_required": True,
+        "request_body": {
+            "media_type": "application/json",
+            "template": {},
+            "private_key": None,
+            "complete": False,
+        },
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -80,6 +142,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": True,
         "body_required": False,
+        "request_body": None,
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id", "x-user-token"),
@@ -93,6 +157,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "access",
         "user_token": False,
         "body_required": False,
+        "request_body": None,
+        "accept": "application/json",
         "issues": (),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),
@@ -106,6 +172,13 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": None,
         "user_token": False,
         "body_required": True,
+        "request_body": {
+            "media_type": "application/json",
+            "template": {},
+            "private_key": "/privateKey",
+            "complete": True,
+        },
+        "accept": "application/json",
         "issues": (
             {
                 "token": "access",
@@ -130,6 +203,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "refresh",
         "user_token": False,
         "body_required": False,
+        "request_body": None,
+        "accept": "application/json",
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
         ),
@@ -145,6 +220,8 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "bearer": "user",
         "user_token": False,
         "body_required": False,
+        "request_body": None,
+        "accept": "application/json",
         "issues": (
             {"token": "refresh", "field": "/refreshToken", "expires_in": "/expiresIn"},
         ),

@@ -46,10 +46,7 @@ class _PartnerAuthBase(httpx.Auth):
         self._options = options
 
     def _operation(self, request: httpx.Request) -> Operation | None:
-        path = request.url.path
-        if self._base_path and path.startswith(self._base_path):
-            path = path[len(self._base_path) :]
-        return self._catalog.match(request.method, path)
+        return self._catalog.match_request(request.method, request.url.raw_path, self._base_path)
 
     def _authorize(self, request: httpx.Request, operation: Operation | None, held: Held) -> None:
         """Set the headers from one token generation, so a request never mixes two."""

@@ -143,17 +143,19 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
     """A request the client makes for itself to renew a token, with the root client's settings."""
     headers = {
         "user-agent": USER_AGENT,
-        "accept": "application/json",
+        "accept": step.operation.accept,
         "x-app-key": shared.app_key,
         "x-language": settings.request.language,
     }
     if step.bearer is not None:
         headers["authorization"] = f"Bearer {step.bearer}"
+    if step.body is not None:
+        headers["content-type"] = step.body.content_type
     return httpx.Request(
         step.operation.method,
         str(shared.base_url).rstrip("/") + step.operation.path,
         headers=headers,
-        json=step.body,
+        content=None if step.body is None else step.body.content,
         extensions={
             "timeout": settings.timeout.as_dict(),
             REPEATABLE_EXTENSION: True,

@@ -29,9 +29,9 @@ from partner_api._errors import (
     ReauthenticationRequired,
 )
 from partner_api._headers import check_header_value
-from partner_api._operations import Catalog, Operation
+from partner_api._operations import Catalog, EncodedBody, Operation
 from partner_api._status import status_error
-from partner_api._tokens import TOKEN_KINDS, Held, TokenKind, Tokens, build_at_pointer, resolve_pointer
+from partner_api._tokens import TOKEN_KINDS, Held, TokenKind, Tokens, resolve_pointer
 
 logger = logging.getLogger("partner_api")
 
@@ -46,7 +46,7 @@ EARLY_RENEWAL_BACKOFF: Final = 5.0
 class Send:
     operation: Operation
     bearer: str | None = field(repr=False)
-    body: dict[str, Any] | None = field(default=None, repr=False)
+    body: EncodedBody | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ class Renewal:
                     if held.usable(kind):
                         return held
                 sent_at = time.monotonic()
-                response: httpx.Response = yield Send(operation, held.token(bearer))
+                response: httpx.Response = yield Send(operation, held.token(bearer), operation.request_body())
                 if response.is_success:
                     return (yield from self.capture(operation, response, held, sent_at))
                 if response.status_code != 401 or attempt == 1:
@@ -181,7 +181,7 @@ class Renewal:
         first = self._catalog.first_tokens
         if first is None or first.private_key_field is None or self._private_key is None:
             raise self._cannot_obtain("access", held)  # pragma: no cover (guarded by the caller)
-        body = build_at_pointer(first.private_key_field, self._private_key)
+        body = first.request_body(private_key=self._private_key)
         sent_at = time.monotonic()
         response: httpx.Response = yield Send(first, None, body)
         if not response.is_success:

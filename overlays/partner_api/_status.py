@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from partner_api._errors import APIStatusError, status_error_class
+from partner_api._operations import ERROR_ENVELOPES
+from partner_api._tokens import resolve_pointer
 
 if TYPE_CHECKING:
     import httpx
@@ -12,16 +14,7 @@ if TYPE_CHECKING:
 
 def status_error(response: httpx.Response, language: str) -> APIStatusError:
     """The error for ``response`` (read), from the spec's error envelope when the body is one."""
-    # Imported on the first error: importing one model imports them all, a fifth of the import time.
-    from partner_api_client.models.error import Error  # noqa: PLC0415
-
-    code = message = echoed_id = None
-    try:
-        envelope = Error.from_dict(response.json())
-    except (ValueError, KeyError, TypeError, AttributeError):
-        pass
-    else:
-        code, message, echoed_id = envelope.code, envelope.message, envelope.request_id
+    code, message, echoed_id = _envelope(response)
     try:
         sent_id = response.request.headers.get("x-request-id")
     except RuntimeError:  # a response built without its request
@@ -34,3 +27,28 @@ def status_error(response: httpx.Response, language: str) -> APIStatusError:
         request_id=echoed_id or sent_id,
         response=response,
     )
+
+
+def _envelope(response: httpx.Response) -> tuple[str | None, str | None, str | None]:
+    """The vendor's code, message and echoed request id, where the spec's error schemas keep them."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None, None
+    for envelope in ERROR_ENVELOPES:
+        found = [
+            None if pointer is None else _text(resolve_pointer(body, pointer))
+            for pointer in (envelope["code"], envelope["message"], envelope["request_id"])
+        ]
+        if found[0] is not None or found[1] is not None:
+            return found[0], found[1], found[2]
+    return None, None, None
+
+
+def _text(value: object) -> str | None:
+    # A numeric code (responseCode: 4010001) is kept as its digits; anything else is no text.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

@@ -11,12 +11,13 @@ import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any
 
 from partner_api._headers import check_header_value
 
-TokenKind = Literal["access", "refresh", "user"]
-TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("access", "refresh", "user")
+# The kinds of token are the spec's vocabulary, named once in the generated manifest.
+from partner_api_client._manifest import TOKEN_KINDS as TOKEN_KINDS  # noqa: PLC0414 (re-exported)
+from partner_api_client._manifest import TokenKind as TokenKind  # noqa: PLC0414 (re-exported)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -25,14 +25,14 @@ def free_port() -> int:
 
 
 class Prism:
-    def __init__(self, mode: str, *arguments: str, log: Path) -> None:
+    def __init__(self, mode: str, *arguments: str, log: Path, spec: Path = SPEC) -> None:
         if not PRISM.exists():
             raise RuntimeError(f"{PRISM} is missing: run `make setup` (npm ci) first")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
         self._process = subprocess.Popen(
-            [str(PRISM), mode, str(SPEC), *arguments, "--errors", "-h", "127.0.0.1", "-p", str(self.port)],
+            [str(PRISM), mode, str(spec), *arguments, "--errors", "-h", "127.0.0.1", "-p", str(self.port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

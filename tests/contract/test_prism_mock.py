@@ -15,7 +15,7 @@ from tests.integration.conftest import SandboxFlavor
 from tests.sandbox import DEMO
 
 # Log in first: the user-specific operations need the user token it issues.
-ORDER = sorted(OPERATIONS, key=lambda entry: entry["operation_id"] != "authenticateUser")
+ORDER = sorted(OPERATIONS, key=lambda entry: "user" not in {item["token"] for item in entry["issues"]})
 
 
 def _recording_client(flavor: SandboxFlavor, url: str, recorder: Recorder) -> object:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from partner_api_client._manifest import OPERATIONS
+from tests._operations import load_spec, operation_node, resolve
 from tests._paths import GENERATED, PACKAGE
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
@@ -40,30 +41,43 @@ def test_each_entry_has_the_method_and_path_of_its_module() -> None:
 
 
 def test_tokens_and_headers_per_operation_follow_the_spec() -> None:
-    summary = {
-        entry["operation_id"]: (
+    spec = load_spec()
+    schemes = {"accessToken": "access", "refreshToken": "refresh", "userToken": "user"}
+    for entry in OPERATIONS:
+        item, node = operation_node(spec, entry)
+        security = node.get("security", spec.get("security"))
+        bearer = schemes[next(iter(security[0]))] if security else None
+        headers = {
+            resolve(spec, raw)["name"]
+            for raw in [*(item.get("parameters") or []), *(node.get("parameters") or [])]
+            if resolve(spec, raw)["in"] == "header"
+        }
+        issued = tuple(
+            (raw["token"], raw["field"], raw.get("expiresIn"))
+            for raw in node.get("x-partner-issued-tokens", [])
+        )
+        summary = (
             entry["bearer"],
             entry["user_token"],
             tuple((issued["token"], issued["field"], issued["expires_in"]) for issued in entry["issues"]),
         )
-        for entry in OPERATIONS
-    }
-    assert summary == {
-        "obtainTokens": (
-            None,
-            False,
-            (
-                ("access", "/accessToken", "/accessTokenExpiresIn"),
-                ("refresh", "/refreshToken", "/refreshTokenExpiresIn"),
-            ),
-        ),
-        "renewAccessToken": ("refresh", False, (("access", "/accessToken", "/expiresIn"),)),
-        "renewRefreshToken": ("user", False, (("refresh", "/refreshToken", "/expiresIn"),)),
-        "authenticateUser": ("access", False, (("user", "/userToken", "/expiresIn"),)),
-        "listProducts": ("access", False, ()),
-        "getAccount": ("access", True, ()),
-        "createTransfer": ("access", True, ()),
-    }
+        assert summary == (bearer, "x-user-token" in headers, issued), entry["operation_id"]
+
+
+def test_bodies_the_client_builds_follow_the_spec() -> None:
+    spec = load_spec()
+    for entry in OPERATIONS:
+        _, node = operation_node(spec, entry)
+        body = entry["request_body"]
+        if "requestBody" not in node:
+            assert body is None, entry["operation_id"]
+            continue
+        assert body is not None
+        assert body["media_type"] in resolve(spec, node["requestBody"])["content"]
+        assert body["private_key"] == node.get("x-partner-private-key")
+    [first] = [entry for entry in OPERATIONS if entry["private_key_field"]]
+    assert first["request_body"] is not None
+    assert first["request_body"]["complete"]
 
 
 def test_removed_convention_headers_are_recorded() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,3 +253,157 @@ def test_credentials_in_the_index_url_are_refused() -> None:
 
     with pytest.raises(GeneratorError, match="not in the URL"):
         _check_url("https://user:secret@pypi.internal/")
+
+
+def test_stopping_the_codegen_stops_the_tools_children(tmp_path: Path) -> None:
+    # openapi-python-client runs ruff as post hooks; a child that outlives the stop writes into
+    # the staging folder after it is removed (the ".generated.staging-*" a refused spec left).
+    import sys
+    import time
+
+    from generator import _codegen
+
+    late = tmp_path / "written-late"
+    grandchild = f"import time; time.sleep(1); open({str(late)!r}, 'w').write('x')"
+    child = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(30)"
+    )
+    process = _codegen._start("tool", [sys.executable, "-c", child], tmp_path)
+    time.sleep(0.5)  # the grandchild has started
+    _codegen.Codegen({"tool": process}, tmp_path / "package", (tmp_path / "m.py", tmp_path / "m")).stop()
+    time.sleep(1.5)
+    assert not late.exists()
+    assert process.returncode is not None
+
+
+# ---- shapes real vendor specs have ------------------------------------------------------------
+
+
+def test_an_array_query_parameter_sent_as_csv_is_refused_with_a_fix() -> None:
+    spec = spec_data()
+    spec["paths"]["/v1/products"]["get"]["parameters"].append(
+        {
+            "name": "types",
+            "in": "query",
+            "explode": False,
+            "schema": {"type": "array", "items": {"type": "string"}},
+        }
+    )
+    [problem] = _problems(spec)
+    assert "listProducts" in problem
+    assert "'types' is an array with style form, explode false" in problem
+    assert "declare it type: string" in problem
+
+
+def test_an_exploded_array_query_parameter_is_accepted() -> None:
+    spec = spec_data()
+    spec["paths"]["/v1/products"]["get"]["parameters"].append(
+        {"name": "types", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+    )
+    check(spec, "spec.yaml")
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "enum": ["en", "id"]},
+        {"type": "string", "enum": ["en", "zh", "id"]},
+        {"type": "string"},
+    ],
+    ids=["another order", "more languages", "a plain string"],
+)
+def test_x_language_is_lenient_where_specs_differ(schema: dict[str, object]) -> None:
+    spec = spec_data()
+    spec["components"]["parameters"]["Language"]["schema"] = schema
+    check(spec, "spec.yaml")
+
+
+def test_x_language_must_allow_both_languages() -> None:
+    spec = spec_data()
+    spec["components"]["parameters"]["Language"]["schema"] = {"type": "string", "enum": ["en"]}
+    problems = _problems(spec)
+    assert any("x-language must allow id and en; its enum lacks id" in p for p in problems)
+
+
+def _form_token_body(spec: dict[str, Any], schema: dict[str, Any]) -> None:
+    operation = spec["paths"]["/v1/auth/token"]["post"]
+    operation["requestBody"]["content"] = {"application/x-www-form-urlencoded": {"schema": schema}}
+
+
+def test_a_private_key_in_a_form_body_is_accepted() -> None:
+    spec = spec_data()
+    _form_token_body(
+        spec,
+        {
+            "type": "object",
+            "required": ["grant_type", "privateKey"],
+            "properties": {
+                "grant_type": {"type": "string", "const": "client_credentials"},
+                "privateKey": {"type": "string"},
+            },
+        },
+    )
+    check(spec, "spec.yaml")
+
+
+def test_a_nested_private_key_in_a_form_body_is_refused() -> None:
+    spec = spec_data()
+    _form_token_body(
+        spec,
+        {
+            "type": "object",
+            "required": ["auth"],
+            "properties": {
+                "auth": {
+                    "type": "object",
+                    "required": ["privateKey"],
+                    "properties": {"privateKey": {"type": "string"}},
+                }
+            },
+        },
+    )
+    spec["paths"]["/v1/auth/token"]["post"]["x-partner-private-key"] = "/auth/privateKey"
+    problems = _problems(spec)
+    assert any("is nested, and a form-encoded body has only top-level fields" in p for p in problems)
+
+
+def test_a_private_key_body_that_needs_a_caller_is_refused() -> None:
+    spec = spec_data()
+    schema = spec["components"]["schemas"]["ObtainTokensRequest"]
+    schema["required"].append("clientId")
+    schema["properties"]["clientId"] = {"type": "string"}
+    problems = _problems(spec)
+    assert any("/clientId has no const, single-value enum or default" in p for p in problems)
+
+
+def test_an_error_envelope_the_client_cannot_read_is_refused_with_a_fix() -> None:
+    spec = spec_data()
+    spec["components"]["schemas"]["Error"] = {
+        "type": "object",
+        "required": ["responseCode", "responseMessage"],
+        "properties": {"responseCode": {"type": "string"}, "responseMessage": {"type": "string"}},
+    }
+    problems = _problems(spec)
+    assert any("has no code and message fields" in p and "x-partner-error-fields" in p for p in problems)
+    spec["components"]["schemas"]["Error"]["x-partner-error-fields"] = {
+        "code": "/responseCode",
+        "message": "/responseMesage",
+    }
+    [problem] = _problems(spec)
+    assert "'/responseMesage' does not exist in the error schema" in problem
+    assert "/responseMessage" in problem
+    spec["components"]["schemas"]["Error"]["x-partner-error-fields"]["message"] = "/responseMessage"
+    check(spec, "spec.yaml")
+
+
+def test_springdoc_shapes_are_accepted() -> None:
+    # application/json;charset=UTF-8 and */* media types, a response schema wrapped in allOf.
+    spec = spec_data()
+    operation = spec["paths"]["/v1/auth/access-token"]["post"]
+    media = operation["responses"]["200"]["content"].pop("application/json")
+    media["schema"] = {"allOf": [media["schema"]]}
+    operation["responses"]["200"]["content"]["*/*"] = media
+    token = spec["paths"]["/v1/auth/token"]["post"]["requestBody"]["content"]
+    token["application/json;charset=UTF-8"] = token.pop("application/json")
+    check(spec, "spec.yaml")

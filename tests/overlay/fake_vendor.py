@@ -22,6 +22,9 @@ from partner_api import AsyncPartnerClient, PartnerClient
 from tests.sandbox.state import DEMO
 
 Fault = Callable[[httpx.Request], httpx.Response | None]
+# The committed spec's paths, which this fake answers itself; a larger spec's other operations
+# are answered from their examples.
+_IMPLEMENTED = ("/v1/auth/", "/v1/users/", "/v1/products", "/v1/accounts/", "/v1/transfers")
 
 
 @dataclass
@@ -144,6 +147,8 @@ class FakeVendor:
             return httpx.Response(200, json=body)
         if path == "/v1/products":
             return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
+        if not path.startswith(_IMPLEMENTED):
+            return self._from_spec(request)
         if request.headers.get("x-user-token") not in self.valid["user"]:
             return self._error(request, 401, "UNAUTHORIZED")
         if path.startswith("/v1/accounts/"):
@@ -156,6 +161,19 @@ class FakeVendor:
             body = {**json.loads(request.content), "id": "trf_1", "currency": "IDR", "status": "pending"}
             return httpx.Response(201, json={**body, "createdAt": "2026-11-28T09:30:00Z"})
         return self._error(request, 404, "NOT_FOUND")
+
+    def _from_spec(self, request: httpx.Request) -> httpx.Response:
+        """An operation this fake does not implement (a larger spec's): its success example."""
+        from partner_api._operations import CATALOG
+        from tests._operations import load_spec, success_example
+
+        operation = CATALOG.match_request(request.method, request.url.raw_path)
+        if operation is None:
+            return self._error(request, 404, "NOT_FOUND")
+        if operation.user_token and request.headers.get("x-user-token") not in self.valid["user"]:
+            return self._error(request, 401, "UNAUTHORIZED")
+        status, body = success_example(load_spec(), operation.method, operation.path)
+        return httpx.Response(status, json=body) if body is not None else httpx.Response(status)
 
     def _is_renewal(self, request: httpx.Request) -> bool:
         return request.url.path in ("/v1/auth/access-token", "/v1/auth/refresh-token", "/v1/auth/token")
