@@ -267,9 +267,16 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
         if not isinstance(entry, dict):
             yield Problem(json_path(*here), "must be a mapping {token, field, expiresIn}", operation=name)
             continue
-        unknown = sorted(set(entry) - {"token", "field", "expiresIn"})
+        unknown = sorted(set(entry) - {"token", "field", "expiresIn", "optional"})
         if unknown:
             yield Problem(json_path(*here), f"unknown keys {unknown}", operation=name)
+        # `optional: true`: the response may leave the token out (a rotated refresh token, say),
+        # so its pointers may name optional properties.
+        optional = entry.get("optional", False)
+        if not isinstance(optional, bool):
+            yield Problem(
+                json_path(*here, "optional"), f"is {optional!r}", operation=name, fix="true or false"
+            )
         token = entry.get("token")
         if token not in _spec.TOKEN_KINDS:
             yield Problem(
@@ -284,7 +291,7 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
             pointer = entry.get(key)
             if pointer is None and not required:
                 continue
-            problem = _pointer_problem(spec, schema, pointer, expected)
+            problem = _pointer_problem(spec, schema, pointer, expected, optional is True)
             if problem:
                 yield Problem(
                     json_path(*here, key),
@@ -294,7 +301,9 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
                 )
 
 
-def _pointer_problem(spec: Spec, schema: Any, pointer: Any, expected: str) -> str | None:
+def _pointer_problem(
+    spec: Spec, schema: Any, pointer: Any, expected: str, optional: bool = False
+) -> str | None:
     if not isinstance(pointer, str) or not pointer.startswith("/"):
         return "is not a JSON pointer (like /accessToken)"
     node = schema
@@ -304,8 +313,8 @@ def _pointer_problem(spec: Spec, schema: Any, pointer: Any, expected: str) -> st
         properties = node.get("properties") if isinstance(node, dict) else None
         if not isinstance(properties, dict) or token not in properties:
             return "does not exist"
-        if token not in (node.get("required") or []):
-            return "is not a required property"
+        if not optional and token not in (node.get("required") or []):
+            return "is not a required property (or mark the entry optional: true)"
         node = properties[token]
     node = _spec.resolve(spec, node)
     if not isinstance(node, dict) or node.get("type") != expected:

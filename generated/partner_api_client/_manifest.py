@@ -132,6 +132,11 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "body_required": False,
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
+            {
+                "token": "refresh",
+                "field": "/refreshToken",
+                "expires_in": "/refreshTokenExpiresIn",
+            },
         ),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),

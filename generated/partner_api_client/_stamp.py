@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.0.0"
-SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "9a62735652ef42c27e183ddf4e201a06410377a9bd99301443b2afd21a4a7ff5"
+__version__ = "1.1.0"
+SPEC_SHA256: Final = "534d225f9ad20ddf4e44fdaef2c3e21e8b1d03179fd8f8a3288e80d6928b6979"
+GENERATOR_SHA256: Final = "88ea7e3e0c85b661aa1a29752fe2a54d79d5d7367800332418aa47ea43defba3"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "b28be5d7772b620bde8b811874cc09dcc88f976ed55f9b039d4f6f8aa073d0ec"
+OUTPUT_SHA256: Final = "c088e3e0f2f2743982aea72299c1f2fde4f7bf2a23b0faa9afcd0d2b1c500db5"
