@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.1.0"
 SPEC_SHA256: Final = "534d225f9ad20ddf4e44fdaef2c3e21e8b1d03179fd8f8a3288e80d6928b6979"
-GENERATOR_SHA256: Final = "88ea7e3e0c85b661aa1a29752fe2a54d79d5d7367800332418aa47ea43defba3"
+GENERATOR_SHA256: Final = "8f7ca0078ad32f29aa55c75a497b1c1f1a7ceadd9c71e57b981952d678d174d7"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
 OUTPUT_SHA256: Final = "c088e3e0f2f2743982aea72299c1f2fde4f7bf2a23b0faa9afcd0d2b1c500db5"
