@@ -57,7 +57,14 @@ def test_tokens_and_headers_per_operation_follow_the_spec() -> None:
                 ("refresh", "/refreshToken", "/refreshTokenExpiresIn"),
             ),
         ),
-        "renewAccessToken": ("refresh", False, (("access", "/accessToken", "/expiresIn"),)),
+        "renewAccessToken": (
+            "refresh",
+            False,
+            (
+                ("access", "/accessToken", "/expiresIn"),
+                ("refresh", "/refreshToken", "/refreshTokenExpiresIn"),
+            ),
+        ),
         "renewRefreshToken": ("user", False, (("refresh", "/refreshToken", "/expiresIn"),)),
         "authenticateUser": ("access", False, (("user", "/userToken", "/expiresIn"),)),
         "listProducts": ("access", False, ()),
