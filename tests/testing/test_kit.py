@@ -209,3 +209,13 @@ def test_the_plugin_loads_without_the_extra_and_the_sandbox_names_it(tmp_path: o
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "pip install 'partner-api[testing]'" in result.stdout
+
+
+def test_the_kits_surface_is_explicit_and_sorted() -> None:
+    import partner_api.testing as kit
+
+    public = {name for name in dir(kit) if not name.startswith("_")}
+    # Sorted as ruff sorts it (RUF022): constants first, then classes.
+    assert kit.__all__ == sorted(kit.__all__, key=lambda name: (not name.isupper(), name))
+    assert public <= set(kit.__all__)
+    assert {"PartnerSandbox", "SandboxServer", "Sandbox", "Fault", "DEMO"} <= set(kit.__all__)
