@@ -219,3 +219,36 @@ def test_the_kits_surface_is_explicit_and_sorted() -> None:
     assert kit.__all__ == sorted(kit.__all__, key=lambda name: (not name.isupper(), name))
     assert public <= set(kit.__all__)
     assert {"PartnerSandbox", "SandboxServer", "Sandbox", "Fault", "DEMO"} <= set(kit.__all__)
+
+
+FORGETFUL = """
+import asyncio, gc
+from partner_api_client.api.products import list_products
+
+def test_leaves_its_async_client_open(partner_sandbox):
+    client = partner_sandbox.async_client()
+    assert asyncio.run(list_products.asyncio(client=client)).total == 3
+
+def test_next(partner_sandbox):
+    gc.collect()  # an unclosed socket of the test before would be reported here
+    assert list_products.sync(client=partner_sandbox.client()).total == 3
+"""
+
+
+def test_an_async_client_left_open_leaks_no_socket(tmp_path: object) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "test_forgetful.py").write_text(FORGETFUL, encoding="utf-8")
+    (folder / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

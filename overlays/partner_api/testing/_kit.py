@@ -5,9 +5,11 @@ controls (users, expiry, revocation, faults, counters) named after the spec's op
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal
+
+import httpx
 
 from partner_api._client import AsyncPartnerClient, PartnerClient
 from partner_api._errors import ConfigurationError
@@ -16,6 +18,7 @@ from partner_api.testing._state import DEMO, PER_CLIENT, PER_USER, Fault, Sandbo
 from partner_api_client._manifest import OPERATIONS
 
 OPERATION_IDS: Final = frozenset(str(entry["operation_id"]) for entry in OPERATIONS)
+NO_IDLE_CONNECTIONS: Final = httpx.Limits(max_keepalive_connections=0)
 TOKEN_SCOPE_MODELS: Final[Mapping[str, Scopes]] = {"per-client": PER_CLIENT, "per-user": PER_USER}
 
 
@@ -33,7 +36,7 @@ def _times(times: int) -> int:
     return times
 
 
-def _close_outside_a_loop(client: AsyncPartnerClient) -> None:
+def _close_outside_a_loop(aclose: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -41,7 +44,7 @@ def _close_outside_a_loop(client: AsyncPartnerClient) -> None:
     else:
         return  # called from a running loop, which cannot wait here: the caller's `async with` closes it
     try:
-        asyncio.run(client.aclose())
+        asyncio.run(aclose())
     except RuntimeError:
         return  # bound to an event loop that is gone; its connections went with it
 
@@ -66,6 +69,7 @@ class PartnerSandbox:
         self._owns_server = owns_server
         self._clients: list[PartnerClient] = []
         self._async_clients: list[AsyncPartnerClient] = []
+        self._transports: list[httpx.AsyncHTTPTransport] = []
 
     @classmethod
     def start(
@@ -101,8 +105,14 @@ class PartnerSandbox:
         return client
 
     def async_client(self, **options: Any) -> AsyncPartnerClient:
-        """An ``AsyncPartnerClient`` for this sandbox. Close it in the event loop that used it
-        (``async with``); ``close()`` closes the ones left open as well as a new loop can."""
+        """An ``AsyncPartnerClient`` for this sandbox; ``options`` are its constructor's.
+
+        Unless ``transport`` or ``http_client`` is given, it keeps no idle connection: a test
+        that leaves it open (its event loop gone, nothing can close it there) leaks no socket."""
+        if "transport" not in options and "http_client" not in options:
+            transport = httpx.AsyncHTTPTransport(limits=NO_IDLE_CONNECTIONS)
+            self._transports.append(transport)
+            options["transport"] = transport
         client = AsyncPartnerClient(**self._options(options))
         self._async_clients.append(client)
         return client
@@ -197,8 +207,11 @@ class PartnerSandbox:
         for client in clients:
             client.close()
         async_clients, self._async_clients = self._async_clients, []
+        transports, self._transports = self._transports, []
         for async_client in async_clients:
-            _close_outside_a_loop(async_client)
+            _close_outside_a_loop(async_client.aclose)
+        for transport in transports:  # given to the clients, which never close what they are given
+            _close_outside_a_loop(transport.aclose)
         if self._owns_server:
             self.server.stop()
 
