@@ -252,3 +252,8 @@ def test_an_async_client_left_open_leaks_no_socket(tmp_path: object) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_projects_sandbox_fixture_is_the_kits(sandbox: object, partner_sandbox: PartnerSandbox) -> None:
+    """The project's suites and integrators' tests run on one server, so the rules cannot drift."""
+    assert sandbox is partner_sandbox.server
