@@ -191,8 +191,9 @@ class PartnerSandbox:
         self.state.fail(_operation(operation_id), Fault(delay=float(seconds)), _times(times))
 
     def drop(self, operation_id: str, *, times: int = 1) -> None:
-        """The next ``times`` requests for ``operation_id`` are processed up to the answer, whose
-        connection then drops mid-body (the client cannot know whether the vendor acted)."""
+        """The next ``times`` requests for ``operation_id`` get the start of a 200 answer, then
+        the connection drops mid-body: the client cannot tell whether the vendor acted (the
+        sandbox did not), so it must not repeat a request that is not idempotent."""
         self.state.fail(_operation(operation_id), Fault(drop=True), _times(times))
 
     # ---- lifecycle ---------------------------------------------------------------------------
