@@ -11,8 +11,8 @@ from typing import Any, Final, Literal
 
 import httpx
 
-from partner_api._client import AsyncPartnerClient, PartnerClient
-from partner_api._errors import ConfigurationError
+# The public names only: the kit uses the client as integrators do.
+from partner_api import AsyncPartnerClient, ConfigurationError, PartnerClient
 from partner_api.testing._server import SandboxServer
 from partner_api.testing._state import DEMO, PER_CLIENT, PER_USER, Fault, Sandbox, Scopes, User, as_kind
 from partner_api_client._manifest import OPERATIONS

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from partner_api._errors import ConfigurationError
+from partner_api import ConfigurationError
 
 TokenKind = Literal["access", "refresh", "user"]
 TokenScope = Literal["client", "user"]
