@@ -367,9 +367,16 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
         if not isinstance(entry, dict):
             yield Problem(json_path(*here), "must be a mapping {token, field, expiresIn}", operation=name)
             continue
-        unknown = sorted(set(entry) - {"token", "field", "expiresIn"})
+        unknown = sorted(set(entry) - {"token", "field", "expiresIn", "optional"})
         if unknown:
             yield Problem(json_path(*here), f"unknown keys {unknown}", operation=name)
+        # `optional: true`: the response may leave the token out (a rotated refresh token, say),
+        # so its pointers may name optional properties.
+        optional = entry.get("optional", False)
+        if not isinstance(optional, bool):
+            yield Problem(
+                json_path(*here, "optional"), f"is {optional!r}", operation=name, fix="true or false"
+            )
         token = entry.get("token")
         if token not in _spec.TOKEN_KINDS:
             yield Problem(
@@ -384,7 +391,7 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
             pointer = entry.get(key)
             if pointer is None and not required:
                 continue
-            problem = _pointer_problem(spec, schema, pointer, expected)
+            problem = _pointer_problem(spec, schema, pointer, expected, optional is True)
             if problem:
                 yield Problem(
                     json_path(*here, key),
@@ -394,9 +401,13 @@ def _issued_token_problems(spec: Spec, operation: Operation) -> Iterator[Problem
                 )
 
 
-def _pointer_problem(spec: Spec, schema: Any, pointer: Any, expected: str) -> str | None:
-    node, reason = _shapes.walk(spec, schema, pointer)
+def _pointer_problem(
+    spec: Spec, schema: Any, pointer: Any, expected: str, optional: bool = False
+) -> str | None:
+    node, reason = _shapes.walk(spec, schema, pointer, required=not optional)
     if node is None:
+        if reason == "is not a required property":
+            return f"{reason} (or mark the entry optional: true)"
         return reason
     if expected not in _shapes.type_names(node):
         return f"is not of type {expected}"

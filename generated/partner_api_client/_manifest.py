@@ -207,6 +207,11 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         "accept": "application/json",
         "issues": (
             {"token": "access", "field": "/accessToken", "expires_in": "/expiresIn"},
+            {
+                "token": "refresh",
+                "field": "/refreshToken",
+                "expires_in": "/refreshTokenExpiresIn",
+            },
         ),
         "private_key_field": None,
         "removed_headers": ("x-app-key", "x-language", "x-request-id"),

@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.0.0"
-SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "46bbe71f8801f066f36cde4155a4d86480d8f726989dde0bb3b62f6114c8bde4"
+__version__ = "1.1.0"
+SPEC_SHA256: Final = "534d225f9ad20ddf4e44fdaef2c3e21e8b1d03179fd8f8a3288e80d6928b6979"
+GENERATOR_SHA256: Final = "8f7ca0078ad32f29aa55c75a497b1c1f1a7ceadd9c71e57b981952d678d174d7"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "43f2356d59a01e56c4cdc7e10886040c6d4e49a160d5f63a63f84e0e37603ba8"
+OUTPUT_SHA256: Final = "c088e3e0f2f2743982aea72299c1f2fde4f7bf2a23b0faa9afcd0d2b1c500db5"

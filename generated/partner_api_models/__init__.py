@@ -87,6 +87,21 @@ class AccessToken(BaseModel):
             ge=0,
         ),
     ]
+    refresh_token: Annotated[
+        str | None,
+        Field(
+            alias="refreshToken",
+            description="The refresh token to use next. **Assumed**: a new one when the vendor rotates refresh\ntokens (the presented one is retired); a vendor that does not rotate may leave it out.\n",
+        ),
+    ] = None
+    refresh_token_expires_in: Annotated[
+        int | None,
+        Field(
+            alias="refreshTokenExpiresIn",
+            description="Remaining lifetime of that refresh token in seconds.",
+            ge=0,
+        ),
+    ] = None
 
 
 class RefreshToken(BaseModel):

@@ -42,10 +42,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# The runtime dependencies, those of the `testing` extra, and pytest (which an integrator's
+# environment brings to run the testing kit's plugin).
+REQUIREMENTS = ("httpx", "attrs", "sniffio", "stamina", "fastapi", "uvicorn", "pydantic", "pytest")
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     marker = WHEELHOUSE / ".complete"
-    if not marker.exists():
+    wanted = " ".join(REQUIREMENTS)
+    if not marker.exists() or marker.read_text(encoding="utf-8") != wanted:
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
         # The versions this environment has (uv installed them from uv.lock), so the fresh
         # environment gets what the tests ran with.
@@ -58,11 +64,11 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [
                 *(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"),
                 *("--dest", str(WHEELHOUSE), "-c", str(constraints)),
-                *("httpx", "attrs", "sniffio", "stamina"),
+                *REQUIREMENTS,
             ],
             check=True,
         )
-        marker.touch()
+        marker.write_text(wanted, encoding="utf-8")
     return WHEELHOUSE
 
 

@@ -12,6 +12,8 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="AccessToken")
 
 
@@ -22,11 +24,17 @@ class AccessToken:
         token_type (Literal['Bearer']):
         access_token (str):
         expires_in (int): Lifetime of the access token in seconds.
+        refresh_token (str | Unset): The refresh token to use next. **Assumed**: a new one when the vendor rotates
+            refresh
+            tokens (the presented one is retired); a vendor that does not rotate may leave it out.
+        refresh_token_expires_in (int | Unset): Remaining lifetime of that refresh token in seconds.
     """
 
     token_type: Literal["Bearer"]
     access_token: str
     expires_in: int
+    refresh_token: str | Unset = UNSET
+    refresh_token_expires_in: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,6 +43,10 @@ class AccessToken:
         access_token = self.access_token
 
         expires_in = self.expires_in
+
+        refresh_token = self.refresh_token
+
+        refresh_token_expires_in = self.refresh_token_expires_in
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -45,6 +57,10 @@ class AccessToken:
                 "expiresIn": expires_in,
             }
         )
+        if refresh_token is not UNSET:
+            field_dict["refreshToken"] = refresh_token
+        if refresh_token_expires_in is not UNSET:
+            field_dict["refreshTokenExpiresIn"] = refresh_token_expires_in
 
         return field_dict
 
@@ -59,10 +75,16 @@ class AccessToken:
 
         expires_in = d.pop("expiresIn")
 
+        refresh_token = d.pop("refreshToken", UNSET)
+
+        refresh_token_expires_in = d.pop("refreshTokenExpiresIn", UNSET)
+
         access_token = cls(
             token_type=token_type,
             access_token=access_token,
             expires_in=expires_in,
+            refresh_token=refresh_token,
+            refresh_token_expires_in=refresh_token_expires_in,
         )
 
         access_token.additional_properties = d

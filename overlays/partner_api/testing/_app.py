@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
@@ -45,6 +46,10 @@ MESSAGES: Final = {
     "TOKEN_WRONG_KIND": ("Jenis token salah untuk operasi ini.", "Wrong kind of token for this operation."),
     "TOKEN_REVOKED": ("Token sudah dicabut.", "The token has been revoked."),
     "TOKEN_EXPIRED": ("Token sudah kedaluwarsa.", "The token has expired."),
+    "TOKEN_USER_MISMATCH": (
+        "Token milik pengguna lain.",
+        "The token belongs to another user.",
+    ),
     "USER_TOKEN_REQUIRED": ("Header x-user-token wajib diisi.", "Header x-user-token is mandatory."),
     "INVALID_CREDENTIALS": ("Kredensial salah.", "The credentials are wrong."),
     "NOT_FOUND": ("Data tidak ditemukan.", "Not found."),
@@ -112,7 +117,9 @@ class Conventions:
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         request_id = headers.get("x-request-id", "")
         language = headers.get("x-language", "id")
-        fault = self.state.record_call(operation_of(scope["method"], scope["path"]))
+        bearer = headers.get("authorization", "").removeprefix("Bearer ")
+        user_id = self.state.user_of_token(headers.get("x-user-token")) or self.state.user_of_token(bearer)
+        fault = self.state.record_call(operation_of(scope["method"], scope["path"]), user_id)
         refusal = self._refusal(headers, request_id, language)
         if fault is not None and refusal is None:
             if fault.delay:
@@ -163,13 +170,16 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
             raise Refusal(401, why)
         return issued
 
-    def user_of(request: Request) -> Issued:
+    def user_of(request: Request, access: Issued) -> Issued:
+        """The valid user token in x-user-token, of the user ``access`` is bound to if it is."""
         token = request.headers.get("x-user-token")
         if not token:
             raise Refusal(400, "USER_TOKEN_REQUIRED")
         issued, why = state.check(token, "user", request.headers["x-app-key"])
         if issued is None:
             raise Refusal(401, why)
+        if access.user_id is not None and access.user_id != issued.user_id:
+            raise Refusal(401, "TOKEN_USER_MISMATCH")
         return issued
 
     @app.exception_handler(Refusal)
@@ -187,8 +197,7 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
         app_key = request.headers["x-app-key"]
         if state.clients.get(app_key) != body.private_key:
             raise Refusal(401, "INVALID_CREDENTIALS")
-        access, access_in = state.issue("access", app_key)
-        refresh, refresh_in = state.issue("refresh", app_key)
+        access, access_in, refresh, refresh_in = state.obtain(app_key)
         return _model(
             ClientTokens(
                 token_type="Bearer",
@@ -201,25 +210,37 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
 
     @app.post("/v1/auth/access-token")
     async def renew_access_token(request: Request) -> JSONResponse:
-        bearer(request, "refresh")
-        access, lifetime = state.issue("access", request.headers["x-app-key"])
-        return _model(AccessToken(token_type="Bearer", access_token=access, expires_in=lifetime))
+        presented = request.headers["authorization"][7:]
+        access, lifetime, refresh, refresh_in = state.renew_access(presented, bearer(request, "refresh"))
+        return _model(
+            AccessToken(
+                token_type="Bearer",
+                access_token=access,
+                expires_in=lifetime,
+                refresh_token=refresh,
+                refresh_token_expires_in=refresh_in,
+            )
+        )
 
     @app.post("/v1/auth/refresh-token")
     async def renew_refresh_token(request: Request) -> JSONResponse:
-        bearer(request, "user")
-        refresh, lifetime = state.issue("refresh", request.headers["x-app-key"])
+        refresh, lifetime = state.issue_derived("refresh", bearer(request, "user"))
         return _model(RefreshToken(token_type="Bearer", refresh_token=refresh, expires_in=lifetime))
 
     @app.post("/v1/users/login")
     async def authenticate_user(body: UserCredentials, request: Request) -> JSONResponse:
-        bearer(request, "access")
+        access = bearer(request, "access")
         known = state.users.get(body.username)
-        if known is None or known[2] != body.password:
+        if known is not None:
+            state.attribute("authenticateUser", known.user_id)
+        if known is None or not secrets.compare_digest(known.password, body.password):
             raise Refusal(401, "INVALID_CREDENTIALS")
-        user_id, name, _ = known
-        token, lifetime = state.issue("user", request.headers["x-app-key"], user_id)
-        return _model(UserSession(user_token=token, expires_in=lifetime, user=User(id=user_id, name=name)))
+        if access.user_id is not None and access.user_id != known.user_id:
+            raise Refusal(401, "TOKEN_USER_MISMATCH")
+        token, lifetime = state.login(access, known)
+        return _model(
+            UserSession(user_token=token, expires_in=lifetime, user=User(id=known.user_id, name=known.name))
+        )
 
     @app.get("/v1/products")
     async def list_products(
@@ -231,8 +252,7 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
 
     @app.get("/v1/accounts/{account_id}")
     async def get_account(account_id: str, request: Request) -> JSONResponse:
-        bearer(request, "access")
-        user = user_of(request)
+        user = user_of(request, bearer(request, "access"))
         account = state.accounts.get(account_id)
         if account is None or account.owner != user.user_id:
             raise Refusal(404, "NOT_FOUND")
@@ -248,8 +268,7 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
 
     @app.post("/v1/transfers")
     async def create_transfer(body: TransferRequest, request: Request) -> JSONResponse:
-        bearer(request, "access")
-        user = user_of(request)
+        user = user_of(request, bearer(request, "access"))
         source = state.accounts.get(body.source_account_id)
         if (
             source is None

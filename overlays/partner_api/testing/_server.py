@@ -11,7 +11,7 @@ import threading
 import time
 from types import TracebackType
 
-from partner_api._errors import ConfigurationError
+from partner_api import ConfigurationError
 from partner_api.testing._state import Sandbox
 
 

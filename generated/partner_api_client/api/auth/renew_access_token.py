@@ -83,7 +83,11 @@ def sync_detailed(
     """Get a new access token
 
      Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +113,11 @@ def sync(
     """Get a new access token
 
      Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,7 +139,11 @@ async def asyncio_detailed(
     """Get a new access token
 
      Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,7 +167,11 @@ async def asyncio(
     """Get a new access token
 
      Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
