@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.1.0"
 SPEC_SHA256: Final = "534d225f9ad20ddf4e44fdaef2c3e21e8b1d03179fd8f8a3288e80d6928b6979"
-GENERATOR_SHA256: Final = "8f7ca0078ad32f29aa55c75a497b1c1f1a7ceadd9c71e57b981952d678d174d7"
+GENERATOR_SHA256: Final = "633956807149a95529086cd8043a4c97e0c4b8bc6f5d6d927f99aa24b8472870"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "c088e3e0f2f2743982aea72299c1f2fde4f7bf2a23b0faa9afcd0d2b1c500db5"
+OUTPUT_SHA256: Final = "b85866246dbfee66b1287b6d76d52d6ad69036c2f3ea6485f53d8efd80825ac0"
