@@ -62,3 +62,10 @@ def committed_copy(tmp_path: Path) -> Path:
     copy_dir = tmp_path / "generated"
     shutil.copytree(GENERATED, copy_dir, ignore=shutil.ignore_patterns("__pycache__"))
     return copy_dir
+
+
+# Versions relative to the spec's own, so that a spec release needs no edit in the tests.
+CURRENT = spec_data()["info"]["version"]
+_MAJOR, _MINOR, _ = (int(part) for part in CURRENT.split("."))
+NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
+NEXT_MAJOR = f"{_MAJOR + 1}.0.0"

@@ -12,14 +12,17 @@ import pytest
 from generator._diff import compare
 from tests._operations import load_spec
 from tests._paths import GENERATED, ROOT
-from tests.generator.conftest import run_generator, spec_data, tree, write_spec
+from tests.generator.conftest import (
+    CURRENT,
+    NEXT_MAJOR,
+    NEXT_MINOR,
+    run_generator,
+    spec_data,
+    tree,
+    write_spec,
+)
 
 Edit = Callable[[dict[str, Any]], None]
-# The versions these tests set are relative to the spec's own, so a spec release needs no edit here.
-CURRENT = spec_data()["info"]["version"]
-_MAJOR, _MINOR, _ = (int(part) for part in CURRENT.split("."))
-NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
-NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
 
 
 def _remove_operation(spec: dict[str, Any]) -> None:

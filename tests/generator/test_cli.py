@@ -19,7 +19,7 @@ from generator._errors import GeneratorError
 from partner_api_client._stamp import TOOL_VERSIONS, __version__
 from tests._operations import load_spec
 from tests._paths import ROOT, SPEC
-from tests.generator.conftest import run_generator, spec_data, write_spec
+from tests.generator.conftest import NEXT_MAJOR, NEXT_MINOR, run_generator, spec_data, write_spec
 
 
 def test_check_accepts_the_committed_spec() -> None:
@@ -117,7 +117,7 @@ def test_check_suggests_the_major_version_for_a_breaking_change_the_first_time(t
     spec = _edited_spec(tmp_path, "breaking")  # info.version left at 1.0.0
     result = run_generator("check", "--spec", spec)
     assert result.returncode == 1
-    assert "fix: set it to 2.0.0" in result.stderr
+    assert f"fix: set it to {NEXT_MAJOR}" in result.stderr
     assert "operation removed: listProducts" in result.stderr
 
 
@@ -126,14 +126,14 @@ def test_check_suggests_a_minor_version_for_a_compatible_change(tmp_path: Path) 
     spec = _edited_spec(tmp_path, "compatible")
     result = run_generator("check", "--spec", spec)
     assert result.returncode == 1
-    assert "fix: set it to 1.1.0 (or a patch release)" in result.stderr
+    assert f"fix: set it to {NEXT_MINOR} (or a patch release)" in result.stderr
 
 
 @pytest.mark.slow
 def test_generate_says_which_files_it_wrote_and_that_it_added_to_the_changelog(
     tmp_path: Path, committed_copy: Path
 ) -> None:
-    spec = _edited_spec(tmp_path, "compatible", version="1.1.0")
+    spec = _edited_spec(tmp_path, "compatible", version=NEXT_MINOR)
     changelog = tmp_path / "CHANGELOG.md"
     changelog.write_text("# Changelog\n\n## [Unreleased]\n", encoding="utf-8")
     result = run_generator("generate", "--spec", spec, "--output", committed_copy, "--changelog", changelog)
@@ -141,7 +141,7 @@ def test_generate_says_which_files_it_wrote_and_that_it_added_to_the_changelog(
     assert f"wrote {committed_copy}/: " in result.stdout
     assert "  changed partner_api_client/models/product.py" in result.stdout
     assert "  changed partner_api_client/_stamp.py" in result.stdout
-    assert f"{changelog}: added the API changes of 1.1.0 under Unreleased" in result.stdout
+    assert f"{changelog}: added the API changes of {NEXT_MINOR} under Unreleased" in result.stdout
     assert "model field added: Product.rating" in changelog.read_text(encoding="utf-8")
 
     again = run_generator("generate", "--spec", spec, "--output", committed_copy, "--changelog", changelog)

@@ -12,7 +12,7 @@ import pytest
 from generator._changelog import close_unreleased
 from generator._errors import ReleaseError
 from tests._paths import GENERATED, SPEC
-from tests.generator.conftest import run_generator, spec_data, tree, write_spec
+from tests.generator.conftest import CURRENT, NEXT_MINOR, run_generator, spec_data, tree, write_spec
 
 CHANGELOG = """\
 # Changelog
@@ -73,23 +73,23 @@ def test_release_closes_unreleased_commits_and_tags(repo: Path) -> None:
     before = _git(repo, "rev-parse", "HEAD")
     result = _release(repo)
     assert result.returncode == 0, result.stderr
-    assert "released partner-api 1.0.0" in result.stdout
-    assert "git push origin HEAD v1.0.0" in result.stdout
+    assert f"released partner-api {CURRENT}" in result.stdout
+    assert f"git push origin HEAD v{CURRENT}" in result.stdout
 
     changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert changelog == CHANGELOG.replace(
         "## [Unreleased]\n\n### Added\n- `listProducts`",
-        "## [Unreleased]\n\n## [1.0.0] - 2026-12-01\n\n### Added\n- `listProducts`",
+        f"## [Unreleased]\n\n## [{CURRENT}] - 2026-12-01\n\n### Added\n- `listProducts`",
     )
     # One commit on top, holding the CHANGELOG only, and a clean tree.
     assert _git(repo, "rev-parse", "HEAD~1") == before
-    assert _git(repo, "log", "-1", "--format=%s") == "Release 1.0.0"
+    assert _git(repo, "log", "-1", "--format=%s") == f"Release {CURRENT}"
     assert _git(repo, "show", "--name-only", "--format=", "HEAD") == "CHANGELOG.md"
     assert _git(repo, "status", "--porcelain") == ""
     # An annotated tag (a tag object, not a lightweight ref) on that commit.
-    assert _git(repo, "cat-file", "-t", "v1.0.0") == "tag"
-    assert _git(repo, "rev-parse", "v1.0.0^{commit}") == _git(repo, "rev-parse", "HEAD")
-    assert "spec sha256" in _git(repo, "tag", "--list", "--format=%(contents)", "v1.0.0")
+    assert _git(repo, "cat-file", "-t", f"v{CURRENT}") == "tag"
+    assert _git(repo, "rev-parse", f"v{CURRENT}^{{commit}}") == _git(repo, "rev-parse", "HEAD")
+    assert "spec sha256" in _git(repo, "tag", "--list", "--format=%(contents)", f"v{CURRENT}")
 
 
 def test_releasing_the_same_version_again_is_refused(repo: Path) -> None:
@@ -97,7 +97,7 @@ def test_releasing_the_same_version_again_is_refused(repo: Path) -> None:
     before = _state(repo)
     result = _release(repo)
     assert result.returncode == 1
-    assert "the tag v1.0.0 exists already" in result.stderr
+    assert f"the tag v{CURRENT} exists already" in result.stderr
     assert _state(repo) == before
 
 
@@ -122,11 +122,11 @@ def test_an_untracked_file_counts_as_dirty(repo: Path) -> None:
 
 
 def test_an_existing_tag_is_refused(repo: Path) -> None:
-    _git(repo, "tag", "v1.0.0")
+    _git(repo, "tag", f"v{CURRENT}")
     before = _state(repo)
     result = _release(repo)
     assert result.returncode == 1
-    assert "the tag v1.0.0 exists already" in result.stderr
+    assert f"the tag v{CURRENT} exists already" in result.stderr
     assert _state(repo) == before
     assert (repo / "CHANGELOG.md").read_text(encoding="utf-8") == CHANGELOG
 
@@ -144,7 +144,7 @@ def test_an_empty_unreleased_is_refused(repo: Path) -> None:
 
 def test_a_stamp_that_does_not_match_the_spec_is_refused(repo: Path) -> None:
     data = spec_data()
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     write_spec(repo / "spec", data)
     _git(repo, "commit", "--quiet", "-am", "Spec edited, not regenerated")
     before = _state(repo)
