@@ -26,6 +26,9 @@ _POST_HOOKS: Final = (
     "ruff format --isolated --no-cache .",
 )
 _TIMEOUT_SECONDS: Final = 600
+# Our templates for openapi-python-client (its --custom-template-path): typed results, typed
+# client flavours, docstrings from the spec. Tied to the pinned tool version, like its output.
+TEMPLATES: Final = Path(__file__).parent / "templates"
 
 
 def _tool_environment() -> dict[str, str]:
@@ -76,10 +79,10 @@ import sys
 from pathlib import Path
 from openapi_python_client import generate
 from openapi_python_client.config import Config, ConfigFile, MetaType
-spec, config_file, output = map(Path, sys.argv[1:4])
+spec, config_file, output, templates = map(Path, sys.argv[1:5])
 settings = ConfigFile.load_from_path(config_file)
 config = Config.from_sources(settings, MetaType.NONE, spec, "utf-8", False, output)
-errors = generate(config=config)
+errors = generate(config=config, custom_template_path=templates)
 for error in errors:
     print(f"{error.level.name} {error.header}", file=sys.stderr)
     if error.detail:
@@ -171,6 +174,7 @@ def generators(
                     "prepared.json",
                     "config.json",
                     str(package_dir),
+                    str(TEMPLATES),
                 ],
                 scratch,
             )

@@ -49,8 +49,10 @@ def current_inputs(spec_path: Path) -> Inputs:
 
 def generator_sha256() -> str:
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    here = Path(__file__).parent
+    # The custom templates shape the output as much as the code does.
+    for path in sorted([*here.glob("*.py"), *here.glob("templates/*.jinja")]):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.0.0"
-SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "9a62735652ef42c27e183ddf4e201a06410377a9bd99301443b2afd21a4a7ff5"
+__version__ = "2.0.0"
+SPEC_SHA256: Final = "abd1d8daaa6aec753d1c70373ef93d1ae6adbc0b37651d14e588fea02cf0126c"
+GENERATOR_SHA256: Final = "e3f9286f1dbf525b45487e522b0908e2d120eff4f5a75b5dad4d5ddf501b28f6"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "b28be5d7772b620bde8b811874cc09dcc88f976ed55f9b039d4f6f8aa073d0ec"
+OUTPUT_SHA256: Final = "97aea2f8494bb53d539cc2377db0405eaec6968c357c5bdee49a9cdcf24da5c0"

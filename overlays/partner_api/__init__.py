@@ -13,6 +13,7 @@ holds the clients to pass them, the ``Tokens`` they keep, and the errors they ra
 from partner_api._client import AsyncPartnerClient, PartnerClient
 from partner_api._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -43,6 +44,7 @@ __provenance__ = {
 }
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPartnerClient",

@@ -1,8 +1,9 @@
 """``PartnerClient`` and ``AsyncPartnerClient``: what users construct and pass to generated functions.
 
-Both subclass the generated ``AuthenticatedClient``, so every generated endpoint function
-accepts them (and mypy agrees); they hand the generated code an httpx client whose auth,
-transport and options are ours.
+``PartnerClient`` subclasses the generated ``SyncAPIClient`` and ``AsyncPartnerClient`` the
+generated ``AsyncAPIClient``, so mypy accepts each with its own flavour of generated function
+and refuses the other; they hand the generated code an httpx client whose auth, transport and
+options are ours.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import CATALOG, ENVIRONMENTS
+from partner_api._parsing import ParsingClient
 from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
 from partner_api._wire import OPERATION_EXTENSION, Borrowed, ThroughAsyncClient, ThroughClient, Wire
-from partner_api_client import AuthenticatedClient
 from partner_api_client._stamp import __version__
+from partner_api_client.client import AsyncAPIClient, SyncAPIClient
 
 Language = Literal["id", "en"]
 LANGUAGES: Final = ("id", "en")
@@ -162,7 +164,7 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
     )
 
 
-class _PartnerClientBase(AuthenticatedClient):
+class _PartnerClientBase(ParsingClient):
     _shared: _Shared
     _settings: _Settings
     _owns_transport: bool
@@ -225,9 +227,6 @@ class _PartnerClientBase(AuthenticatedClient):
         self._setup(shared, settings, owns_transport=True)
 
     def _setup(self, shared: _Shared, settings: _Settings, *, owns_transport: bool) -> None:
-        AuthenticatedClient.__init__(
-            self, base_url=str(shared.base_url), token="", raise_on_unexpected_status=False
-        )
         self._shared = shared
         self._settings = settings
         self._owns_transport = owns_transport
@@ -334,7 +333,7 @@ class _PartnerClientBase(AuthenticatedClient):
         )
 
 
-class PartnerClient(_PartnerClientBase):
+class PartnerClient(_PartnerClientBase, SyncAPIClient):
     """The synchronous client: pass it as ``client=`` to the generated ``sync``/``sync_detailed``.
 
     ``with PartnerClient(...) as client:`` closes its connections at the end; so does ``close()``.
@@ -403,7 +402,7 @@ class PartnerClient(_PartnerClientBase):
         self.close()
 
 
-class AsyncPartnerClient(_PartnerClientBase):
+class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
     """The asynchronous client: pass it as ``client=`` to the generated ``asyncio``/``asyncio_detailed``.
 
     ``async with AsyncPartnerClient(...) as client:`` closes its connections at the end; so does
