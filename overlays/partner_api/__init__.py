@@ -31,6 +31,7 @@ from partner_api._errors import (
     ServerError,
     UnprocessableEntityError,
 )
+from partner_api._introspect import operation_id
 from partner_api._tokens import Tokens
 from partner_api_client import _stamp
 
@@ -67,4 +68,5 @@ __all__ = [
     "__provenance__",
     "__spec_sha256__",
     "__version__",
+    "operation_id",
 ]
