@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "2.0.0"
 SPEC_SHA256: Final = "abd1d8daaa6aec753d1c70373ef93d1ae6adbc0b37651d14e588fea02cf0126c"
-GENERATOR_SHA256: Final = "e3f9286f1dbf525b45487e522b0908e2d120eff4f5a75b5dad4d5ddf501b28f6"
+GENERATOR_SHA256: Final = "987a6bc16a29ee16ad0d46bc795b8518cd476d395f26f25e1849202c60cbcb80"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "97aea2f8494bb53d539cc2377db0405eaec6968c357c5bdee49a9cdcf24da5c0"
+OUTPUT_SHA256: Final = "c83671078f533334285d01605b8aefa96247ce94dbcd5306e95c1c38c83c1b44"
