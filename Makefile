@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build demo publish bench test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo publish bench test lint typecheck spectral pytest lock clean docs
 
 all: build demo
 
@@ -37,6 +37,11 @@ build: generate
 # The quick start against the local sandbox, with access tokens that live 2 s so a renewal shows.
 demo: $(INSTALLED)
 	$(BIN)/python -m tests.sandbox --access-lifetime 2 --run $(BIN)/python examples/quickstart.py
+
+# The reference site (mkdocs-material + mkdocstrings), written to site/. Strict: a broken reference
+# fails it (the test suite builds it the same way, tests/docs/).
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Figures against their baselines (a few minutes); writes benchmarks/results.json.
 bench: $(INSTALLED)
@@ -70,4 +75,4 @@ lock: $(BIN)/python
 	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) node_modules dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules dist site .mypy_cache .ruff_cache .pytest_cache
