@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from generator import _stamp
 from partner_api._errors import status_error_class
 from tests._paths import GENERATED, PACKAGE, SPEC
+from tests.generator.conftest import run_generator, spec_data, write_spec
 
 API = GENERATED / PACKAGE / "api"
 ENDPOINTS = sorted(path for path in API.rglob("*.py") if path.name != "__init__.py")
@@ -64,3 +67,72 @@ def test_the_templates_are_part_of_the_generator_hash(
     template = copy / "templates" / "endpoint_module.py.jinja"
     template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert _stamp.generator_sha256() != before
+
+
+_CALL_DELETE_SESSION = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import httpx
+from partner_api_client import AuthenticatedClient
+from partner_api_client.api.sessions import delete_session
+from partner_api_client.errors import UnexpectedStatus
+
+answers = iter([httpx.Response(204), httpx.Response(500, json={"code": "X", "message": "x"})])
+client = AuthenticatedClient(base_url="https://api.test", token="t",
+                             httpx_args={"transport": httpx.MockTransport(lambda request: next(answers))})
+print(repr(delete_session.sync(client=client)))
+try:
+    delete_session.sync(client=client)
+except UnexpectedStatus as error:
+    print(error.status_code)
+"""
+
+_REVEAL = """
+from partner_api_client import AuthenticatedClient
+from partner_api_client.api.sessions import delete_session
+
+def use(client: AuthenticatedClient) -> None:
+    reveal_type(delete_session.sync(client=client))
+"""
+
+
+@pytest.mark.slow
+def test_an_answer_without_a_body_is_none(tmp_path: Path) -> None:
+    data = spec_data()
+    common = [{"$ref": f"#/components/parameters/{name}"} for name in ("AppKey", "RequestId", "Language")]
+    data["paths"]["/v1/sessions/current"] = {
+        "delete": {
+            "operationId": "deleteSession",
+            "tags": ["sessions"],
+            "summary": "End the session",
+            "security": [{"accessToken": []}],
+            "parameters": common,
+            "responses": {
+                "204": {"description": "Ended."},
+                "404": {"$ref": "#/components/responses/NotFound"},
+            },
+        }
+    }
+    output = tmp_path / "generated"
+    result = run_generator("generate", "--spec", write_spec(tmp_path, data), "--output", output)
+    assert result.returncode == 0, result.stderr
+    call = subprocess.run(
+        [sys.executable, "-c", _CALL_DELETE_SESSION, str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert call.stdout.split() == ["None", "500"], call.stderr
+    usage = tmp_path / "usage.py"
+    usage.write_text(_REVEAL, encoding="utf-8")
+    (tmp_path / "mypy.ini").write_text(
+        f"[mypy]\nstrict = True\nmypy_path = {output}\ncache_dir = {tmp_path / 'cache'}\n", encoding="utf-8"
+    )
+    reveal = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(tmp_path / "mypy.ini"), str(usage)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert 'Revealed type is "None"' in reveal.stdout, reveal.stdout
