@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, RequestInfo
 from opentelemetry.trace import Span
 
-from partner_api._wire import OPERATION_EXTENSION
+from partner_api._introspect import operation_id as _operation_id
 
 __all__ = [
     "OPERATION_ATTRIBUTE",
@@ -44,8 +44,8 @@ def request_hook(span: Span, request: RequestInfo) -> None:
 
     Requests that no partner_api client made (no operation) are left as they are.
     """
-    operation = (request.extensions or {}).get(OPERATION_EXTENSION)
-    if not isinstance(operation, str) or not span.is_recording():
+    operation = _operation_id(request.extensions or {})
+    if operation is None or not span.is_recording():
         return
     span.update_name(operation)
     span.set_attribute(OPERATION_ATTRIBUTE, operation)

@@ -83,3 +83,14 @@ def test_requests_not_made_by_a_partner_client_keep_their_names(
     (span,) = _spans(exporter)
     assert span.name == "GET"
     assert partner_api.otel.OPERATION_ATTRIBUTE not in (span.attributes or {})
+
+
+def test_the_module_surface_is_explicit() -> None:
+    assert partner_api.otel.__all__ == sorted(partner_api.otel.__all__)
+    defined_here = {
+        name
+        for name, value in vars(partner_api.otel).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == "partner_api.otel"
+    }
+    constants = {name for name in vars(partner_api.otel) if name.isupper() and not name.startswith("_")}
+    assert defined_here | constants == set(partner_api.otel.__all__)

@@ -97,3 +97,9 @@ def test_operation_id_of_anything_else_is_none() -> None:
     assert partner_api.operation_id(httpx.Response(200)) is None
     request = httpx.Request("GET", "https://api.test/", extensions={"partner_api.operation": 42})
     assert partner_api.operation_id(request) is None
+
+
+def test_operation_id_of_an_extensions_mapping() -> None:
+    # What transport-level hooks (OpenTelemetry's RequestInfo) hold instead of a Request.
+    assert partner_api.operation_id({"partner_api.operation": "getAccount"}) == "getAccount"
+    assert partner_api.operation_id({}) is None
