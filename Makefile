@@ -17,7 +17,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 NODE_INSTALLED := node_modules/.installed
 
 .DEFAULT_GOAL := all
-.PHONY: all setup generate check build demo publish release bench test lint typecheck spectral pytest lock clean
+.PHONY: all setup generate check build demo publish release bench test lint typecheck spectral pytest lock clean docs
 
 all: build demo
 
@@ -58,6 +58,11 @@ build: generate
 demo: $(INSTALLED)
 	$(BIN)/python -m tests.sandbox --access-lifetime 2 --run $(BIN)/python examples/quickstart.py
 
+# The reference site (mkdocs-material + mkdocstrings), written to site/. Strict: a broken reference
+# fails it (the test suite builds it the same way, tests/docs/).
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # Figures against their baselines (a few minutes); writes benchmarks/results.json.
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run
@@ -95,4 +100,4 @@ release: $(INSTALLED)
 	$(BIN)/python -m generator release
 
 clean:
-	rm -rf $(VENV) $(UV_HOME) node_modules dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(UV_HOME) node_modules dist site .mypy_cache .ruff_cache .pytest_cache

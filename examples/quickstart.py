@@ -22,7 +22,8 @@ from partner_api_client.models import UserCredentials
 
 
 def save(tokens: Tokens) -> None:
-    # A real integration persists these (and passes them back as tokens= on restart).
+    # A real integration persists these (and passes them back as tokens= on restart):
+    # see examples/saving_tokens.py.
     print(f"  tokens changed: {tokens}")
 
 
@@ -31,13 +32,8 @@ def main() -> int:
     logging.basicConfig(format="  %(message)s", stream=sys.stdout)
     logging.getLogger("partner_api").setLevel(logging.INFO)
 
-    with PartnerClient(
-        app_key=os.environ["PARTNER_API_APP_KEY"],
-        private_key=os.environ["PARTNER_API_PRIVATE_KEY"],
-        base_url=os.environ["PARTNER_API_BASE_URL"],
-        language="en",
-        on_tokens_changed=save,
-    ) as client:
+    # PARTNER_API_APP_KEY, PARTNER_API_PRIVATE_KEY and PARTNER_API_BASE_URL from the environment.
+    with PartnerClient.from_env(language="en", on_tokens_changed=save) as client:
         print("1. list products (the client first obtains its tokens with the private key)")
         page = list_products.sync(client=client)
         print(f"   {page.total} products: {', '.join(product.name for product in page.items)}")

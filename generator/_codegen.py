@@ -28,8 +28,9 @@ _POST_HOOKS: Final = (
     "ruff format --isolated --no-cache .",
 )
 _TIMEOUT_SECONDS: Final = 600
-# Our templates for openapi-python-client (tied to its pinned version); a template missing here
-# falls back to the tool's own. models_init.py.jinja: models imported on first use (PEP 562).
+# Our templates for openapi-python-client (its --custom-template-path), tied to its pinned version:
+# typed results, typed client flavours, docstrings from the spec, and models imported on first use
+# (models_init.py.jinja, PEP 562). A template missing here falls back to the tool's own.
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 
 

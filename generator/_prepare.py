@@ -49,6 +49,9 @@ def prepare(spec: Spec) -> Prepared:
                     for raw in owner["parameters"]
                     if not _is_convention(_spec.resolve(prepared, raw) or {})
                 ]
+    for operation in _spec.operations(prepared):
+        for _, parameter in operation.parameters(prepared):
+            _describe_schema(parameter)
     components = prepared.get("components") or {}
     parameters = components.get("parameters") or {}
     for name in [
@@ -60,3 +63,12 @@ def prepare(spec: Spec) -> Prepared:
 
 def _is_convention(parameter: dict[str, object]) -> bool:
     return any(_spec.is_header(parameter, name) for name in _spec.CONVENTION_HEADERS)
+
+
+def _describe_schema(parameter: dict[str, object]) -> None:
+    # openapi-python-client documents a parameter from its schema alone; the spec's description
+    # sits on the parameter, so the generated docstrings would lose it.
+    schema = parameter.get("schema")
+    description = parameter.get("description")
+    if isinstance(schema, dict) and isinstance(description, str) and "description" not in schema:
+        schema["description"] = description

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +62,24 @@ def test_readme_error_table_has_rows() -> None:
 @pytest.mark.parametrize(("status", "name"), _table_rows())
 def test_readme_error_table_matches_the_client(status: int, name: str) -> None:
     assert status_error_class(status).__name__ == name
+
+
+def test_the_readme_python_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    """What an integrator copies from the README type-checks as it is."""
+    blocks = re.findall(r"^```python\n(.*?)^```", README, re.M | re.S)
+    assert len(blocks) >= 4
+    paths = []
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"readme_{number}.py"
+        path.write_text(block, encoding="utf-8")
+        paths.append(str(path))
+    config = tmp_path / "mypy.ini"
+    config.write_text(f"[mypy]\nstrict = True\ncache_dir = {tmp_path / 'cache'}\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), *paths],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

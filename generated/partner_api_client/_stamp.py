@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.1.0"
-SPEC_SHA256: Final = "534d225f9ad20ddf4e44fdaef2c3e21e8b1d03179fd8f8a3288e80d6928b6979"
-GENERATOR_SHA256: Final = "633956807149a95529086cd8043a4c97e0c4b8bc6f5d6d927f99aa24b8472870"
+__version__ = "2.0.0"
+SPEC_SHA256: Final = "abd1d8daaa6aec753d1c70373ef93d1ae6adbc0b37651d14e588fea02cf0126c"
+GENERATOR_SHA256: Final = "987a6bc16a29ee16ad0d46bc795b8518cd476d395f26f25e1849202c60cbcb80"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "b85866246dbfee66b1287b6d76d52d6ad69036c2f3ea6485f53d8efd80825ac0"
+OUTPUT_SHA256: Final = "c83671078f533334285d01605b8aefa96247ce94dbcd5306e95c1c38c83c1b44"

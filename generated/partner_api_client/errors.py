@@ -3,7 +3,11 @@
 
 
 class UnexpectedStatus(Exception):
-    """Raised by api functions when the response status an undocumented status and Client.raise_on_unexpected_status is True"""
+    """Raised by the sync and asyncio functions when the status is not a documented success.
+
+    A partner_api client turns it into its typed error (partner_api.APIStatusError and
+    subclasses) before it reaches the caller.
+    """
 
     def __init__(self, status_code: int, content: bytes):
         self.status_code = status_code

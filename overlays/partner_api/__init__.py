@@ -13,6 +13,7 @@ holds the clients to pass them, the ``Tokens`` they keep, and the errors they ra
 from partner_api._client import AsyncPartnerClient, PartnerClient
 from partner_api._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -30,6 +31,7 @@ from partner_api._errors import (
     ServerError,
     UnprocessableEntityError,
 )
+from partner_api._introspect import operation_id
 from partner_api._tokens import Tokens
 from partner_api_client import _stamp
 
@@ -43,6 +45,7 @@ __provenance__ = {
 }
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPartnerClient",
@@ -65,4 +68,5 @@ __all__ = [
     "__provenance__",
     "__spec_sha256__",
     "__version__",
+    "operation_id",
 ]

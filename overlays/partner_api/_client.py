@@ -1,30 +1,33 @@
 """``PartnerClient`` and ``AsyncPartnerClient``: what users construct and pass to generated functions.
 
-Both subclass the generated ``AuthenticatedClient``, so every generated endpoint function
-accepts them (and mypy agrees); they hand the generated code an httpx client whose auth,
-transport and options are ours.
+``PartnerClient`` subclasses the generated ``SyncAPIClient`` and ``AsyncPartnerClient`` the
+generated ``AsyncAPIClient``, so mypy accepts each with its own flavour of generated function
+and refuses the other; they hand the generated code an httpx client whose auth, transport and
+options are ours.
 """
 
 from __future__ import annotations
 
 import inspect
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, NoReturn, Self
+from typing import Any, Final, Literal, NoReturn, Self, Unpack
 
 import httpx
 
 from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
+from partner_api._env import ClientOptions, arguments_from_env
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import CATALOG, ENVIRONMENTS
+from partner_api._parsing import ParsingClient
 from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
 from partner_api._wire import OPERATION_EXTENSION, Borrowed, ThroughAsyncClient, ThroughClient, Wire
-from partner_api_client import AuthenticatedClient
 from partner_api_client._stamp import __version__
+from partner_api_client.client import AsyncAPIClient, SyncAPIClient
 
 Language = Literal["id", "en"]
 LANGUAGES: Final = ("id", "en")
@@ -164,7 +167,7 @@ def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.
     )
 
 
-class _PartnerClientBase(AuthenticatedClient):
+class _PartnerClientBase(ParsingClient):
     _shared: _Shared
     _settings: _Settings
     _owns_transport: bool
@@ -188,6 +191,34 @@ class _PartnerClientBase(AuthenticatedClient):
         allow_insecure_http: bool = False,
         raise_for_status: bool = True,
     ) -> None:
+        """Configure a client; it sends nothing until the first call.
+
+        Args:
+            app_key: The app key the vendor issued (sent as ``x-app-key`` on every request).
+            private_key: The private key; with it, the client obtains its first tokens itself.
+            environment: A server named in the spec (``staging``, ``production``); or pass
+                ``base_url``, not both.
+            base_url: The API's base URL: ``https://``, or ``http://`` to a loopback host.
+            language: ``"id"`` (default) or ``"en"``: the language of the vendor's messages.
+            tokens: Tokens to start from, e.g. as saved by ``on_tokens_changed`` last time.
+            timeout: Seconds, or an ``httpx.Timeout`` with every part set (default 30 s, 5 s to
+                connect). ``None`` is refused: it would wait forever.
+            max_retries: Retries of a transient failure, 0 to 10 (default 2).
+            on_tokens_changed: Called with every new ``Tokens`` before any request uses them:
+                persist them there. A coroutine function on ``AsyncPartnerClient``.
+            http_client: Your own ``httpx.Client`` (``httpx.AsyncClient`` for the async client),
+                whose proxies, TLS settings and event hooks apply; the client never closes it.
+            transport: An httpx transport instead (not with ``http_client``).
+            follow_redirects: Follow redirects (default off); credentials never go to another
+                origin.
+            allow_insecure_http: Allow ``http://`` to a host that is not loopback (default off).
+            raise_for_status: Raise the typed error for a non-2xx answer (default on); off, the
+                ``*_detailed`` functions return the parsed error instead.
+
+        Raises:
+            ConfigurationError: An option is missing, of the wrong type or out of range.
+            InvalidHeaderValue: A value cannot travel in an HTTP header.
+        """
         check_header_value(app_key, "app_key")
         if private_key is not None and (not isinstance(private_key, str) or not private_key):
             raise ConfigurationError("private_key must be a non-empty str, or None")
@@ -226,10 +257,22 @@ class _PartnerClientBase(AuthenticatedClient):
         )
         self._setup(shared, settings, owns_transport=True)
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]) -> Self:
+        """A client configured from the ``PARTNER_API_*`` environment variables.
+
+        ``PARTNER_API_APP_KEY`` (required), ``PARTNER_API_PRIVATE_KEY``,
+        ``PARTNER_API_BASE_URL`` or ``PARTNER_API_ENVIRONMENT``, ``PARTNER_API_LANGUAGE``,
+        ``PARTNER_API_TIMEOUT`` (seconds) and ``PARTNER_API_MAX_RETRIES``; an empty variable
+        counts as unset. ``options`` are the constructor's and win over the variables;
+        ``environ`` replaces ``os.environ``.
+
+        Raises:
+            ConfigurationError: A variable is missing or cannot be read; the message names it.
+        """
+        return cls(**arguments_from_env(environ, options))
+
     def _setup(self, shared: _Shared, settings: _Settings, *, owns_transport: bool) -> None:
-        AuthenticatedClient.__init__(
-            self, base_url=str(shared.base_url), token="", raise_on_unexpected_status=False
-        )
         self._shared = shared
         self._settings = settings
         self._owns_transport = owns_transport
@@ -336,7 +379,7 @@ class _PartnerClientBase(AuthenticatedClient):
         )
 
 
-class PartnerClient(_PartnerClientBase):
+class PartnerClient(_PartnerClientBase, SyncAPIClient):
     """The synchronous client: pass it as ``client=`` to the generated ``sync``/``sync_detailed``.
 
     ``with PartnerClient(...) as client:`` closes its connections at the end; so does ``close()``.
@@ -405,7 +448,7 @@ class PartnerClient(_PartnerClientBase):
         self.close()
 
 
-class AsyncPartnerClient(_PartnerClientBase):
+class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
     """The asynchronous client: pass it as ``client=`` to the generated ``asyncio``/``asyncio_detailed``.
 
     ``async with AsyncPartnerClient(...) as client:`` closes its connections at the end; so does

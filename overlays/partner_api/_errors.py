@@ -8,6 +8,7 @@
     │   └── ReauthenticationRequired           the user token is gone or rejected: log in again
     ├── APIConnectionError                     no response, after the retries allowed
     │   └── APITimeoutError
+    ├── APIResponseValidationError             a response whose body does not match the spec
     └── APIStatusError                         a non-2xx response
         ├── ClientError                        4xx
         │   ├── BadRequestError                400
@@ -66,6 +67,26 @@ class APIConnectionError(PartnerAPIError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
+
+
+class APIResponseValidationError(PartnerAPIError):
+    """The API answered, but the body does not match the spec (not JSON, a field missing or of
+    the wrong type, nested too deeply); ``__cause__`` holds the parser's own error."""
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+        """The ``x-request-id`` of the request, to quote to the vendor."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_unpickle_validation_error, (str(self), self.status_code, self.request_id))
+
+
+def _unpickle_validation_error(
+    message: str, status_code: int, request_id: str | None
+) -> APIResponseValidationError:
+    return APIResponseValidationError(message, status_code=status_code, request_id=request_id)
 
 
 class APIStatusError(PartnerAPIError):

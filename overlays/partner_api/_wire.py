@@ -55,14 +55,26 @@ class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _log(self, request: httpx.Request, request_id: str, started: float, outcome: str) -> None:
         if logger.isEnabledFor(logging.INFO):
             elapsed_ms = (time.perf_counter() - started) * 1000
+            operation = request.extensions.get(OPERATION_EXTENSION)
+            # The same facts as fields, for structured logging (JSON formatters, log shippers).
+            extra = {
+                "operation": operation,
+                "request_id": request_id,
+                "status_code": int(outcome) if outcome.isdigit() else None,
+                "error": None if outcome.isdigit() else outcome,
+                "duration_ms": round(elapsed_ms, 1),
+                "http_method": request.method,
+                "url_path": request.url.path,
+            }
             logger.info(
                 "%s %s %s -> %s in %.1f ms, x-request-id %s",
-                request.extensions.get(OPERATION_EXTENSION, "-"),
+                operation or "-",
                 request.method,
                 request.url.path,
                 outcome,
                 elapsed_ms,
                 request_id,
+                extra=extra,
             )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

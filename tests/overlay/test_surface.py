@@ -8,6 +8,8 @@ import textwrap
 import types
 from pathlib import Path
 
+import yaml
+
 import partner_api
 from partner_api_client._manifest import OPERATIONS
 from tests._operations import all_arguments, load_spec
@@ -28,7 +30,8 @@ ARGUMENT_CODE = {
 
 
 def test_all_is_sorted_and_complete() -> None:
-    # Subpackages (partner_api.testing) appear as attributes once imported; they are not names.
+    # Submodules and subpackages (partner_api.otel, partner_api.testing) appear as attributes
+    # once imported; they are not names of partner_api.
     public = {
         name
         for name in dir(partner_api)

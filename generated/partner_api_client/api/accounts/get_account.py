@@ -6,7 +6,7 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AsyncAPIClient, SyncAPIClient
 from ...models.account import Account
 from ...models.error import Error
 from ...types import Response
@@ -26,9 +26,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Account | Error | None:
+def _parse_response(response: httpx.Response) -> Account | Error | None:
+    """Any documented answer, parsed; None for an undocumented status."""
     if response.status_code == 200:
         response_200 = Account.from_dict(response.json())
 
@@ -69,42 +68,63 @@ def _parse_response(
 
         return response_503
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
+
+
+def _parse_success(response: httpx.Response) -> Account:
+    """The success answer, parsed; errors.UnexpectedStatus for any other status."""
+    if response.status_code == 200:
+        response_200 = Account.from_dict(response.json())
+
+        return response_200
+
+    raise errors.UnexpectedStatus(response.status_code, response.content)
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: SyncAPIClient | AsyncAPIClient, response: httpx.Response
 ) -> Response[Account | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=client._parse(response, _parse_response),
     )
 
 
 def sync_detailed(
     account_id: str,
     *,
-    client: AuthenticatedClient,
+    client: SyncAPIClient,
 ) -> Response[Account | Error]:
     """Get one of the user's accounts
 
-     An account of the authenticated user. User-specific: access token and `x-user-token`.
+    An account of the authenticated user. User-specific: access token and `x-user-token`.
     **Assumed**: path and fields.
 
     Args:
-        account_id (str):
+        client (SyncAPIClient): a partner_api.PartnerClient.
+        account_id (str): The account's identifier.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.NotFoundError: 404: The resource does not exist or does not belong to the authenticated user.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Account | Error]
+        Response[Account | Error]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -121,49 +141,81 @@ def sync_detailed(
 def sync(
     account_id: str,
     *,
-    client: AuthenticatedClient,
-) -> Account | Error | None:
+    client: SyncAPIClient,
+) -> Account:
     """Get one of the user's accounts
 
-     An account of the authenticated user. User-specific: access token and `x-user-token`.
+    An account of the authenticated user. User-specific: access token and `x-user-token`.
     **Assumed**: path and fields.
 
     Args:
-        account_id (str):
+        client (SyncAPIClient): a partner_api.PartnerClient.
+        account_id (str): The account's identifier.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.NotFoundError: 404: The resource does not exist or does not belong to the authenticated user.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Account | Error
+        Account
     """
 
-    return sync_detailed(
+    kwargs = _get_kwargs(
         account_id=account_id,
-        client=client,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return client._parse(response, _parse_success)
 
 
 async def asyncio_detailed(
     account_id: str,
     *,
-    client: AuthenticatedClient,
+    client: AsyncAPIClient,
 ) -> Response[Account | Error]:
     """Get one of the user's accounts
 
-     An account of the authenticated user. User-specific: access token and `x-user-token`.
+    An account of the authenticated user. User-specific: access token and `x-user-token`.
     **Assumed**: path and fields.
 
     Args:
-        account_id (str):
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+        account_id (str): The account's identifier.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.NotFoundError: 404: The resource does not exist or does not belong to the authenticated user.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Account | Error]
+        Response[Account | Error]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -178,27 +230,41 @@ async def asyncio_detailed(
 async def asyncio(
     account_id: str,
     *,
-    client: AuthenticatedClient,
-) -> Account | Error | None:
+    client: AsyncAPIClient,
+) -> Account:
     """Get one of the user's accounts
 
-     An account of the authenticated user. User-specific: access token and `x-user-token`.
+    An account of the authenticated user. User-specific: access token and `x-user-token`.
     **Assumed**: path and fields.
 
     Args:
-        account_id (str):
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+        account_id (str): The account's identifier.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.NotFoundError: 404: The resource does not exist or does not belong to the authenticated user.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Account | Error
+        Account
     """
 
-    return (
-        await asyncio_detailed(
-            account_id=account_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        account_id=account_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return client._parse(response, _parse_success)

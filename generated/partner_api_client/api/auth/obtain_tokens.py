@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AsyncAPIClient, SyncAPIClient
 from ...models.client_tokens import ClientTokens
 from ...models.error import Error
 from ...models.obtain_tokens_request import ObtainTokensRequest
@@ -31,9 +31,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClientTokens | Error | None:
+def _parse_response(response: httpx.Response) -> ClientTokens | Error | None:
+    """Any documented answer, parsed; None for an undocumented status."""
     if response.status_code == 200:
         response_200 = ClientTokens.from_dict(response.json())
 
@@ -69,31 +68,38 @@ def _parse_response(
 
         return response_503
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
+
+
+def _parse_success(response: httpx.Response) -> ClientTokens:
+    """The success answer, parsed; errors.UnexpectedStatus for any other status."""
+    if response.status_code == 200:
+        response_200 = ClientTokens.from_dict(response.json())
+
+        return response_200
+
+    raise errors.UnexpectedStatus(response.status_code, response.content)
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: SyncAPIClient | AsyncAPIClient, response: httpx.Response
 ) -> Response[ClientTokens | Error]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=client._parse(response, _parse_response),
     )
 
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: SyncAPIClient,
     body: ObtainTokensRequest,
 ) -> Response[ClientTokens | Error]:
     """Obtain the first access and refresh tokens
 
-     Exchanges the client's keys for its first access token and refresh token.
+    Exchanges the client's keys for its first access token and refresh token.
 
     **Assumed**: the vendor's document says keys come from its support team and that the
     access token follows "a successful authentication". This operation models that
@@ -101,14 +107,25 @@ def sync_detailed(
     bearer token.
 
     Args:
+        client (SyncAPIClient): a partner_api.PartnerClient.
         body (ObtainTokensRequest): **Assumed**: the private key travels in the body.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[ClientTokens | Error]
+        Response[ClientTokens | Error]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -124,12 +141,12 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: SyncAPIClient,
     body: ObtainTokensRequest,
-) -> ClientTokens | Error | None:
+) -> ClientTokens:
     """Obtain the first access and refresh tokens
 
-     Exchanges the client's keys for its first access token and refresh token.
+    Exchanges the client's keys for its first access token and refresh token.
 
     **Assumed**: the vendor's document says keys come from its support team and that the
     access token follows "a successful authentication". This operation models that
@@ -137,30 +154,45 @@ def sync(
     bearer token.
 
     Args:
+        client (SyncAPIClient): a partner_api.PartnerClient.
         body (ObtainTokensRequest): **Assumed**: the private key travels in the body.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        ClientTokens | Error
+        ClientTokens
     """
 
-    return sync_detailed(
-        client=client,
+    kwargs = _get_kwargs(
         body=body,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return client._parse(response, _parse_success)
 
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AsyncAPIClient,
     body: ObtainTokensRequest,
 ) -> Response[ClientTokens | Error]:
     """Obtain the first access and refresh tokens
 
-     Exchanges the client's keys for its first access token and refresh token.
+    Exchanges the client's keys for its first access token and refresh token.
 
     **Assumed**: the vendor's document says keys come from its support team and that the
     access token follows "a successful authentication". This operation models that
@@ -168,14 +200,25 @@ async def asyncio_detailed(
     bearer token.
 
     Args:
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
         body (ObtainTokensRequest): **Assumed**: the private key travels in the body.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[ClientTokens | Error]
+        Response[ClientTokens | Error]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -189,12 +232,12 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AsyncAPIClient,
     body: ObtainTokensRequest,
-) -> ClientTokens | Error | None:
+) -> ClientTokens:
     """Obtain the first access and refresh tokens
 
-     Exchanges the client's keys for its first access token and refresh token.
+    Exchanges the client's keys for its first access token and refresh token.
 
     **Assumed**: the vendor's document says keys come from its support team and that the
     access token follows "a successful authentication". This operation models that
@@ -202,19 +245,30 @@ async def asyncio(
     bearer token.
 
     Args:
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
         body (ObtainTokensRequest): **Assumed**: the private key travels in the body.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        ClientTokens | Error
+        ClientTokens
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return client._parse(response, _parse_success)

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AsyncAPIClient, SyncAPIClient
 from ...models.error import Error
 from ...models.refresh_token import RefreshToken
 from ...types import Response
@@ -21,9 +21,8 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | RefreshToken | None:
+def _parse_response(response: httpx.Response) -> Error | RefreshToken | None:
+    """Any documented answer, parsed; None for an undocumented status."""
     if response.status_code == 200:
         response_200 = RefreshToken.from_dict(response.json())
 
@@ -59,39 +58,61 @@ def _parse_response(
 
         return response_503
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
+
+
+def _parse_success(response: httpx.Response) -> RefreshToken:
+    """The success answer, parsed; errors.UnexpectedStatus for any other status."""
+    if response.status_code == 200:
+        response_200 = RefreshToken.from_dict(response.json())
+
+        return response_200
+
+    raise errors.UnexpectedStatus(response.status_code, response.content)
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: SyncAPIClient | AsyncAPIClient, response: httpx.Response
 ) -> Response[Error | RefreshToken]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=client._parse(response, _parse_response),
     )
 
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient,
+    client: SyncAPIClient,
 ) -> Response[Error | RefreshToken]:
     """Get a new refresh token
 
-     Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
+    Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
     as the bearer token, as the vendor's document states. **Assumed**: path, empty body and
     response fields.
 
+    Args:
+        client (SyncAPIClient): a partner_api.PartnerClient.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Error | RefreshToken]
+        Response[Error | RefreshToken]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs()
@@ -105,43 +126,76 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient,
-) -> Error | RefreshToken | None:
+    client: SyncAPIClient,
+) -> RefreshToken:
     """Get a new refresh token
 
-     Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
+    Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
     as the bearer token, as the vendor's document states. **Assumed**: path, empty body and
     response fields.
 
+    Args:
+        client (SyncAPIClient): a partner_api.PartnerClient.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Error | RefreshToken
+        RefreshToken
     """
 
-    return sync_detailed(
-        client=client,
-    ).parsed
+    kwargs = _get_kwargs()
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return client._parse(response, _parse_success)
 
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AsyncAPIClient,
 ) -> Response[Error | RefreshToken]:
     """Get a new refresh token
 
-     Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
+    Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
     as the bearer token, as the vendor's document states. **Assumed**: path, empty body and
     response fields.
 
+    Args:
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Error | RefreshToken]
+        Response[Error | RefreshToken]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs()
@@ -153,24 +207,38 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient,
-) -> Error | RefreshToken | None:
+    client: AsyncAPIClient,
+) -> RefreshToken:
     """Get a new refresh token
 
-     Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
+    Issues a new refresh token. Authorised with the user token (the value of `x-user-token`)
     as the bearer token, as the vendor's document states. **Assumed**: path, empty body and
     response fields.
 
+    Args:
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Error | RefreshToken
+        RefreshToken
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs()
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return client._parse(response, _parse_success)

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from ... import errors
-from ...client import AuthenticatedClient, Client
+from ...client import AsyncAPIClient, SyncAPIClient
 from ...models.error import Error
 from ...models.product_page import ProductPage
 from ...types import UNSET, Response, Unset
@@ -34,9 +34,8 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Error | ProductPage | None:
+def _parse_response(response: httpx.Response) -> Error | ProductPage | None:
+    """Any documented answer, parsed; None for an undocumented status."""
     if response.status_code == 200:
         response_200 = ProductPage.from_dict(response.json())
 
@@ -72,44 +71,64 @@ def _parse_response(
 
         return response_503
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
+    return None
+
+
+def _parse_success(response: httpx.Response) -> ProductPage:
+    """The success answer, parsed; errors.UnexpectedStatus for any other status."""
+    if response.status_code == 200:
+        response_200 = ProductPage.from_dict(response.json())
+
+        return response_200
+
+    raise errors.UnexpectedStatus(response.status_code, response.content)
 
 
 def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
+    *, client: SyncAPIClient | AsyncAPIClient, response: httpx.Response
 ) -> Response[Error | ProductPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=client._parse(response, _parse_response),
     )
 
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient,
+    client: SyncAPIClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
 ) -> Response[Error | ProductPage]:
     """List products
 
-     A page of the vendor's products. A regular operation that is not user-specific: access
+    A page of the vendor's products. A regular operation that is not user-specific: access
     token only. **Assumed**: path, paging parameters and fields.
 
     Args:
-        page (int | Unset):  Default: 1.
-        size (int | Unset):  Default: 20.
+        client (SyncAPIClient): a partner_api.PartnerClient.
+        page (int | Unset): Page number, from 1. Default: 1.
+        size (int | Unset): Products per page. Default: 20.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Error | ProductPage]
+        Response[Error | ProductPage]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -126,55 +145,85 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient,
+    client: SyncAPIClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> Error | ProductPage | None:
+) -> ProductPage:
     """List products
 
-     A page of the vendor's products. A regular operation that is not user-specific: access
+    A page of the vendor's products. A regular operation that is not user-specific: access
     token only. **Assumed**: path, paging parameters and fields.
 
     Args:
-        page (int | Unset):  Default: 1.
-        size (int | Unset):  Default: 20.
+        client (SyncAPIClient): a partner_api.PartnerClient.
+        page (int | Unset): Page number, from 1. Default: 1.
+        size (int | Unset): Products per page. Default: 20.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Error | ProductPage
+        ProductPage
     """
 
-    return sync_detailed(
-        client=client,
+    kwargs = _get_kwargs(
         page=page,
         size=size,
-    ).parsed
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return client._parse(response, _parse_success)
 
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient,
+    client: AsyncAPIClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
 ) -> Response[Error | ProductPage]:
     """List products
 
-     A page of the vendor's products. A regular operation that is not user-specific: access
+    A page of the vendor's products. A regular operation that is not user-specific: access
     token only. **Assumed**: path, paging parameters and fields.
 
     Args:
-        page (int | Unset):  Default: 1.
-        size (int | Unset):  Default: 20.
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+        page (int | Unset): Page number, from 1. Default: 1.
+        size (int | Unset): Products per page. Default: 20.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any non-2xx status, unless the client was made with
+            raise_for_status=False (then the parsed error is returned).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Response[Error | ProductPage]
+        Response[Error | ProductPage]: the status, headers and parsed body.
     """
 
     kwargs = _get_kwargs(
@@ -189,31 +238,44 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient,
+    client: AsyncAPIClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> Error | ProductPage | None:
+) -> ProductPage:
     """List products
 
-     A page of the vendor's products. A regular operation that is not user-specific: access
+    A page of the vendor's products. A regular operation that is not user-specific: access
     token only. **Assumed**: path, paging parameters and fields.
 
     Args:
-        page (int | Unset):  Default: 1.
-        size (int | Unset):  Default: 20.
+        client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
+        page (int | Unset): Page number, from 1. Default: 1.
+        size (int | Unset): Products per page. Default: 20.
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        partner_api.BadRequestError: 400: The request is malformed or a mandatory header is missing.
+        partner_api.AuthenticationError: 401: The bearer token is missing, expired, revoked or not the one this operation
+            takes.
+        partner_api.ConflictError: 409: The `x-request-id` was already used; every request needs a unique one.
+        partner_api.RateLimitError: 429: Too many requests; wait as `Retry-After` says.
+        partner_api.ServerError: 500: An error on the vendor's side.
+        partner_api.ServerError: 503: The service is temporarily unavailable; wait as `Retry-After` says, if given.
+        partner_api.APIStatusError: for any other non-2xx status (also with raise_for_status=False).
+        partner_api.MissingTokenError: the client has no way to get the token this operation needs
+            (nothing was sent); partner_api.ReauthenticationRequired when the user must log in again.
+        partner_api.APIConnectionError: no response after the retries allowed
+            (partner_api.APITimeoutError for a timeout).
+        partner_api.APIResponseValidationError: the answer does not match the spec.
 
     Returns:
-        Error | ProductPage
+        ProductPage
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            size=size,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        size=size,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return client._parse(response, _parse_success)
