@@ -4,7 +4,7 @@
 from typing import Final
 
 __version__ = "2.0.0"
-SPEC_SHA256: Final = "abd1d8daaa6aec753d1c70373ef93d1ae6adbc0b37651d14e588fea02cf0126c"
-GENERATOR_SHA256: Final = "987a6bc16a29ee16ad0d46bc795b8518cd476d395f26f25e1849202c60cbcb80"
+SPEC_SHA256: Final = "da493d41c8441350dab71fbdb7e7d74a65f17934fe167d57ac7627a27dd6810f"
+GENERATOR_SHA256: Final = "e5d9ecf83f8856850a72fbff5b159693ac64486a49635a9c103c4aa72dc3c7c0"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "c83671078f533334285d01605b8aefa96247ce94dbcd5306e95c1c38c83c1b44"
+OUTPUT_SHA256: Final = "e04a98792d95957a131532c6a012e9c9d20805e470806fa921d5b5853524e3eb"

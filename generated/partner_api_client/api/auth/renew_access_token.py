@@ -89,7 +89,11 @@ def sync_detailed(
     """Get a new access token
 
     Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Args:
         client (SyncAPIClient): a partner_api.PartnerClient.
@@ -130,7 +134,11 @@ def sync(
     """Get a new access token
 
     Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Args:
         client (SyncAPIClient): a partner_api.PartnerClient.
@@ -170,7 +178,11 @@ async def asyncio_detailed(
     """Get a new access token
 
     Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Args:
         client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
@@ -209,7 +221,11 @@ async def asyncio(
     """Get a new access token
 
     Issues a new access token. Authorised with the refresh token as the bearer token, as the
-    vendor's document states. **Assumed**: path, empty body and response fields.
+    vendor's document states. **Assumed**: path, empty body and response fields; and that the
+    answer also carries the refresh token to use next: a new one when the vendor rotates
+    refresh tokens (RFC 9700 section 4.14.2: the presented one is then retired, and presenting
+    it again revokes every token descended from the same grant); a vendor that does not
+    rotate may leave it out (`optional: true` in `x-partner-issued-tokens`).
 
     Args:
         client (AsyncAPIClient): a partner_api.AsyncPartnerClient.
