@@ -22,12 +22,6 @@ from tests.generator.conftest import (
     write_spec,
 )
 
-# Versions relative to the spec's own, so a release does not break these tests.
-CURRENT = str(spec_data()["info"]["version"])
-_MAJOR, _MINOR = (int(part) for part in CURRENT.split(".")[:2])
-NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
-NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
-
 Edit = Callable[[dict[str, Any]], None]
 
 

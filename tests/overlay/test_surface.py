@@ -8,8 +8,6 @@ import textwrap
 import types
 from pathlib import Path
 
-import yaml
-
 import partner_api
 from partner_api_client._manifest import OPERATIONS
 from tests._operations import all_arguments, load_spec
