@@ -13,6 +13,7 @@ from packaging.version import Version
 
 from generator._errors import PublishError
 from generator._publish import published_versions
+from partner_api_client._stamp import __version__
 from tests.publishing.conftest import Index, publish
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -22,18 +23,19 @@ def _file(name: str, **extra: object) -> dict[str, object]:
     return {"filename": name, "url": f"../../files/{name}", "hashes": {"sha256": "0" * 64}, **extra}
 
 
-# partner-api as a JSON-only index lists it: 1.0.0 yanked (both files), 1.1.0 live, and a file of
-# another project whose name only starts the same.
+# partner-api as a JSON-only index lists it: the version generated/ holds, yanked (both files), a
+# later one live, and a file of another project whose name only starts the same.
+LATER = f"{Version(__version__).major + 1}.0.0"
 PROJECT_PAGE = {
     "meta": {"api-version": "1.1"},
     "name": "partner-api",
     "files": [
-        _file("partner_api-1.0.0-py3-none-any.whl", yanked="broken token renewal"),
-        _file("partner_api-1.0.0.tar.gz", yanked=True),
-        _file("partner_api-1.1.0-py3-none-any.whl"),
+        _file(f"partner_api-{__version__}-py3-none-any.whl", yanked="broken token renewal"),
+        _file(f"partner_api-{__version__}.tar.gz", yanked=True),
+        _file(f"partner_api-{LATER}-py3-none-any.whl"),
         _file("partner_api_extras-9.0.0-py3-none-any.whl"),
     ],
-    "versions": ["1.0.0", "1.1.0"],
+    "versions": [__version__, LATER],
 }
 
 
@@ -81,7 +83,7 @@ def test_a_json_only_index_is_read_yanked_files_included(
     json_index: tuple[str, list[tuple[str, str]]],
 ) -> None:
     url, seen = json_index
-    assert published_versions(url) == {Version("1.0.0"), Version("1.1.0")}
+    assert published_versions(url) == {Version(__version__), Version(LATER)}
     assert seen[-1][0] == "/simple/partner-api/"
     assert JSON_TYPE in seen[-1][1]
 
@@ -102,7 +104,7 @@ def test_publish_refuses_a_version_that_is_only_yanked_on_the_index(
     index = Index(url="http://127.0.0.1:9/", packages=tmp_path)
     result = publish(index, simple_url=url)
     assert result.returncode == 1
-    assert "the index already has partner-api 1.0.0; nothing was uploaded" in result.stderr
+    assert f"the index already has partner-api {__version__}; nothing was uploaded" in result.stderr
     assert [path for path, _ in seen] == ["/simple/partner-api/"]
 
 
@@ -115,4 +117,4 @@ def test_pypiserver_html_lists_what_was_published(index: Index) -> None:
     simple = f"{index.url}simple/"
     assert published_versions(simple) == set()
     assert publish(index).returncode == 0
-    assert published_versions(simple) == {Version("1.0.0")}
+    assert published_versions(simple) == {Version(__version__)}
