@@ -20,6 +20,7 @@ from partner_api._errors import (
     ClientError,
     ConfigurationError,
     ConflictError,
+    InsecureTransportWarning,
     InvalidHeaderValue,
     MissingTokenError,
     NotFoundError,
@@ -27,11 +28,16 @@ from partner_api._errors import (
     PermissionDeniedError,
     RateLimitError,
     ReauthenticationRequired,
+    ResponseDecodingError,
+    ResponseTooLargeError,
     ServerError,
     UnprocessableEntityError,
 )
+from partner_api._security import install_log_redaction as _install_log_redaction
 from partner_api._tokens import Tokens
 from partner_api_client import _stamp
+
+_install_log_redaction()  # hpack (HTTP/2) logs header values at DEBUG
 
 __version__ = _stamp.__version__
 __spec_sha256__ = _stamp.SPEC_SHA256
@@ -51,6 +57,7 @@ __all__ = [
     "ClientError",
     "ConfigurationError",
     "ConflictError",
+    "InsecureTransportWarning",
     "InvalidHeaderValue",
     "MissingTokenError",
     "NotFoundError",
@@ -59,6 +66,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ReauthenticationRequired",
+    "ResponseDecodingError",
+    "ResponseTooLargeError",
     "ServerError",
     "Tokens",
     "UnprocessableEntityError",

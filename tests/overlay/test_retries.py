@@ -119,11 +119,11 @@ def _retryable(headers: dict[str, str]) -> RetryableResponse:
 
 
 def test_retry_after_is_honoured_up_to_the_cap() -> None:
-    policy = RetryPolicy(retry_after_cap=60)
-    assert policy.backoff(REQUEST, _retryable({"retry-after": "7"})) == 7.0
-    assert policy.backoff(REQUEST, _retryable({})) is True
-    assert policy.backoff(REQUEST, _retryable({"retry-after": "61"})) is False
-    assert policy.backoff(REQUEST, _retryable({"retry-after": "soon"})) is True
+    policy = RetryPolicy(retry_after_cap=60, wait_jitter=0)
+    assert policy.delay(REQUEST, _retryable({"retry-after": "7"}), 1) == 7.0
+    assert policy.delay(REQUEST, _retryable({}), 1) == 0.5  # no Retry-After: the backoff
+    assert policy.delay(REQUEST, _retryable({"retry-after": "61"}), 1) is None
+    assert policy.delay(REQUEST, _retryable({"retry-after": "soon"}), 2) == 1.0
 
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
@@ -134,11 +134,24 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
     [
         ("0", 0.0),
         ("5", 5.0),
-        (" 12 ", 12.0),
-        ("1.5", 1.5),
+        ("0012", 12.0),
+        ("9" * 400, 1e9),  # valid, absurd: longer than any cap, and no OverflowError
         ("Sat, 28 Nov 2026 12:00:30 GMT", 30.0),
         ("Sat, 28 Nov 2026 11:59:00 GMT", 0.0),
+        ("Saturday, 28-Nov-26 12:00:30 GMT", 30.0),  # RFC 850, obsolete but allowed
+        ("Sat Nov 28 12:00:30 2026", 30.0),  # asctime, obsolete but allowed
+        # Not RFC 9110 (1*DIGIT or an HTTP-date): treated as absent.
         ("-3", None),
+        ("+7", None),
+        ("1.5", None),
+        ("1_0", None),
+        ("5e1", None),
+        ("0x10", None),
+        ("\u0667", None),  # Arabic-Indic seven: int() and float() would take it
+        ("\u0661\u0660", None),  # Arabic-Indic ten
+        ("\uff17", None),  # fullwidth seven
+        (" 7 ", None),
+        ("7 ", None),
         ("inf", None),
         ("-inf", None),
         ("nan", None),
@@ -151,8 +164,22 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
     ],
 )
 def test_retry_after_parsing(value: str | None, expected: float | None) -> None:
+    """Property 12: only RFC 9110's forms of Retry-After are honoured; everything else is absent."""
     assert parse_retry_after(value, now=NOW) == expected
 
 
 def test_a_huge_retry_after_is_not_waited_for() -> None:
-    assert RetryPolicy().backoff(REQUEST, _retryable({"retry-after": "99999999999"})) is False
+    assert RetryPolicy().delay(REQUEST, _retryable({"retry-after": "99999999999"}), 1) is None
+    assert RetryPolicy().delay(REQUEST, _retryable({"retry-after": "9" * 400}), 1) is None
+
+
+@pytest.mark.parametrize(
+    ("attempt", "expected"), [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (9, 8.0)]
+)
+def test_backoff_is_exponential_and_capped(attempt: int, expected: float) -> None:
+    """Property 12: 0.5 s doubling, capped at 8 s, plus up to 0.5 s of jitter."""
+    policy = RetryPolicy()
+    assert policy.backoff(attempt, jitter=0) == expected
+    waits = [policy.backoff(attempt) for _ in range(200)]
+    assert all(expected <= wait <= expected + 0.5 for wait in waits)
+    assert len(set(waits)) > 1  # jittered

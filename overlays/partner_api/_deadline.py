@@ -1,0 +1,112 @@
+"""The call's overall deadline, down to each read and write on the socket.
+
+httpx's timeouts bound each network operation, not a call: a body dripped one byte just inside
+the read timeout, or an endless run of ``100 Continue`` (h11 loops over informational responses
+inside httpcore, where no timeout sees it), would never end. The retry transport publishes the
+deadline of the attempt in flight in a context variable; the network streams of the pools the
+client builds clip every operation to it and refuse to start one once it has passed.
+
+The async flavour needs none of this (a cancel scope bounds the whole attempt), so only the
+sync backend is wrapped.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpcore
+
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import Iterable
+
+    import httpx
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("partner_api_deadline", default=None)
+
+
+def publish(deadline: float) -> contextvars.Token[float | None]:
+    return _DEADLINE.set(deadline)
+
+
+def withdraw(token: contextvars.Token[float | None]) -> None:
+    _DEADLINE.reset(token)
+
+
+def _clip(timeout: float | None, error: type[Exception]) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the call's overall deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(
+            path, _clip(timeout, httpcore.ConnectTimeout), socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def bound_by_deadline(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """``transport``, whose connections honour the published deadline.
+
+    httpx has no public way to give its transport a network backend: this reaches its pool.
+    If a future httpx moves it, the deadline still holds between reads (checked by the retry
+    transport), only an endless stream of informational responses would then go unbounded.
+    """
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return transport
