@@ -32,6 +32,7 @@ from partner_api._errors import (
     ResponseTooLargeError,
     ServerError,
     UnprocessableEntityError,
+    UnsafeRedirectError,
 )
 from partner_api._security import install_log_redaction as _install_log_redaction
 from partner_api._tokens import Tokens
@@ -71,6 +72,7 @@ __all__ = [
     "ServerError",
     "Tokens",
     "UnprocessableEntityError",
+    "UnsafeRedirectError",
     "__provenance__",
     "__spec_sha256__",
     "__version__",

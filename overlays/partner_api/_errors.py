@@ -6,6 +6,8 @@
     ├── MissingTokenError                      the operation needs a token the client lacks;
     │   │                                      raised before anything is sent
     │   └── ReauthenticationRequired           the user token is gone or rejected: log in again
+    ├── UnsafeRedirectError                    a redirect would carry the request body to another
+    │                                          origin; refused, nothing was sent there
     ├── APIConnectionError                     no usable response, after the retries allowed
     │   ├── APITimeoutError                    a timeout, or the call's overall deadline passed
     │   ├── ResponseTooLargeError              the body (decompressed) exceeded max_response_bytes
@@ -63,6 +65,21 @@ class MissingTokenError(PartnerAPIError):
 
 class ReauthenticationRequired(MissingTokenError):
     """The user token is missing, expired or rejected: the user must authenticate again."""
+
+
+class UnsafeRedirectError(PartnerAPIError):
+    """A redirect (307/308) would have re-sent the request body to another origin: refused.
+
+    Bodies carry the private key, passwords and payments; with ``follow_redirects=True`` the
+    client follows a cross-origin redirect only when there is no body to re-send.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), (str(self),), {"request_id": self.request_id}))
 
 
 class APIConnectionError(PartnerAPIError):

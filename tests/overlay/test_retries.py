@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import httpx
 import pytest
@@ -81,11 +82,32 @@ def test_a_get_is_retried_on_a_dropped_connection(flavor: Flavor, vendor: FakeVe
     assert flavor.call(list_products, client).status_code == 200
 
 
-def test_a_pinned_request_id_is_kept_across_attempts(flavor: Flavor, vendor: FakeVendor) -> None:
+def test_a_pinned_request_id_is_sent_once_and_retries_get_fresh_ones(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    """Property 11: the vendor refuses a reused id, so only the first transmission carries the pinned one."""
     client = flavor.client(vendor, tokens=logged_in(vendor)).with_options(request_id="caller-7")
-    vendor.fail_next("/v1/products", status(503))
+    vendor.fail_next("/v1/products", status(503), status(503))
     flavor.call(list_products, client)
-    assert [request.headers["x-request-id"] for request in vendor.seen] == ["caller-7", "caller-7"]
+    first, *retries = [request.headers["x-request-id"] for request in vendor.seen]
+    assert first == "caller-7"
+    assert len(retries) == 2
+    assert len(set(retries)) == 2
+    assert all(uuid.UUID(value).version == 4 for value in retries)
+    flavor.call(list_products, client)  # a new call: the pinned id again
+    assert vendor.seen[-1].headers["x-request-id"] == "caller-7"
+
+
+def test_a_pinned_request_id_is_not_reused_by_the_401_replay(flavor: Flavor, vendor: FakeVendor) -> None:
+    """Property 11."""
+    client = flavor.client(vendor, tokens=logged_in(vendor)).with_options(request_id="caller-8")
+    vendor.revoke("access")
+    assert flavor.call(list_products, client).status_code == 200
+    sent = [(request.url.path, request.headers["x-request-id"]) for request in vendor.seen]
+    assert sent[0] == ("/v1/products", "caller-8")
+    assert sent[-1][0] == "/v1/products"
+    assert sent[-1][1] != "caller-8"
+    assert len({request_id for _, request_id in sent}) == len(sent)
 
 
 @pytest.mark.parametrize("code", [400, 401])
