@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import httpx
 import pytest
 
 from partner_api import APIConnectionError, APITimeoutError, RateLimitError, ServerError
-from partner_api._retry import RetryableResponse, RetryPolicy, parse_retry_after
+from partner_api._retry import RetryableResponse, RetryPolicy, RetryTransport, parse_retry_after
+from partner_api._wire import DEADLINE_EXTENSION
 from partner_api_client.api.products import list_products
 from partner_api_client.api.transfers import create_transfer
 from partner_api_client.models import TransferRequest
@@ -205,3 +207,78 @@ def test_backoff_is_exponential_and_capped(attempt: int, expected: float) -> Non
     waits = [policy.backoff(attempt) for _ in range(200)]
     assert all(expected <= wait <= expected + 0.5 for wait in waits)
     assert len(set(waits)) > 1  # jittered
+
+
+# ---- the call's deadline ------------------------------------------------------------------------------
+
+
+def test_no_wait_is_started_that_would_end_past_the_deadline(flavor: Flavor, vendor: FakeVendor) -> None:
+    """Property 21: a Retry-After beyond the call's timeout returns the answer instead of waiting."""
+    client = flavor.client(vendor, tokens=logged_in(vendor), timeout=1.0)
+    vendor.fail_next("/v1/products", status(503, {"retry-after": "5"}))
+    with pytest.raises(ServerError):
+        flavor.call(list_products, client)
+    assert vendor.calls["/v1/products"] == 1
+
+
+def test_each_attempt_gets_only_the_time_left(flavor: Flavor, vendor: FakeVendor) -> None:
+    """Property 21: per-attempt httpx timeouts are clipped to what is left of the call's timeout."""
+    seen: list[dict[str, float]] = []
+
+    def slow_503(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions["timeout"]))
+        time.sleep(0.3)
+        return httpx.Response(503, json={"code": "DOWN", "message": "x", "requestId": ""})
+
+    def record(request: httpx.Request) -> None:
+        seen.append(dict(request.extensions["timeout"]))
+
+    vendor.fail_next("/v1/products", slow_503, record)  # type: ignore[arg-type]
+    client = flavor.client(vendor, tokens=logged_in(vendor), timeout=httpx.Timeout(2.0, connect=0.5))
+    assert flavor.call(list_products, client).status_code == 200
+    first, second = seen
+    assert first["read"] <= 2.0
+    assert first["connect"] == 0.5
+    assert second["read"] <= 1.75  # 0.3 s went by in the first attempt
+    assert second["connect"] <= 0.5
+
+
+def test_an_attempt_past_the_deadline_is_not_started(vendor: FakeVendor) -> None:
+    """Property 21: the transport on its own, with a deadline already past."""
+    transport = RetryTransport(httpx.MockTransport(vendor.sync_handler), RetryPolicy())
+    request = httpx.Request("GET", "https://api.test/v1/products")
+    request.extensions[DEADLINE_EXTENSION] = time.monotonic() - 1
+    with pytest.raises(APITimeoutError, match="timeout passed"):
+        transport.handle_request(request)
+    assert vendor.calls["/v1/products"] == 0
+
+
+@pytest.fixture
+def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """stamina's waits, real values, without sleeping (its test mode would make them 0)."""
+    import stamina._core
+    import tenacity.nap
+
+    sleeps: list[float] = []
+
+    async def asleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(tenacity.nap.time, "sleep", sleeps.append)
+    monkeypatch.setattr(stamina._core, "_smart_sleep", asleep)
+    stamina.set_testing(False)
+    return sleeps
+
+
+def test_backoff_delays_are_exponential_jittered_and_retry_after_is_exact(
+    flavor: Flavor, vendor: FakeVendor, recorded_sleeps: list[float]
+) -> None:
+    """Property 12: the waits actually slept between attempts."""
+    client = flavor.client(vendor, tokens=logged_in(vendor), max_retries=3)
+    vendor.fail_next("/v1/products", status(503), status(502), status(429, {"retry-after": "3"}))
+    assert flavor.call(list_products, client).status_code == 200
+    first, second, third = recorded_sleeps
+    assert 0.5 <= first <= 1.0
+    assert 1.0 <= second <= 1.5
+    assert third == 3.0
+    assert vendor.calls["/v1/products"] == 4
