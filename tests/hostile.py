@@ -55,6 +55,7 @@ class HostileServer:
     _stopped: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _listener: socket.socket | None = None
+    _socks: list[socket.socket] = field(default_factory=list)
 
     def start(self) -> HostileServer:
         listener = socket.socket()
@@ -80,6 +81,7 @@ class HostileServer:
                 continue
             except OSError:
                 return
+            self._socks.append(sock)
             self._spawn(self._serve, sock)
 
     def _serve(self, sock: socket.socket) -> None:
@@ -106,6 +108,9 @@ class HostileServer:
         self._stopped.set()
         if self._listener is not None:
             self._listener.close()
+        for sock in self._socks:  # wakes a thread waiting for its client
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=5)
 
