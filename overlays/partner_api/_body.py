@@ -114,18 +114,14 @@ class BodyReader:
         return b"".join(self._parts)
 
 
-def settled(response: httpx.Response, request: httpx.Request, content: bytes) -> httpx.Response:
-    """The answer, read and decoded, as if fresh from the transport."""
-    # The content is decoded already: the encoding and length headers no longer describe it.
-    headers = [
-        (key, value)
-        for key, value in response.headers.multi_items()
-        if key.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=content,
-        request=request,
-        extensions=response.extensions,
-    )
+def settled(response: httpx.Response, reader: BodyReader) -> httpx.Response:
+    """``response``, its body read, decoded and kept, as if ``read()`` had been called."""
+    content = reader.finish()
+    if not reader.decoded_by_httpx:
+        if "content-encoding" in response.headers:
+            # Decoded here: the encoding and length headers no longer describe the content.
+            del response.headers["content-encoding"]
+            response.headers["content-length"] = str(len(content))
+        # What read() stores: httpx has no public way to hand a response the body read for it.
+        response._content = content
+    return response

@@ -8,6 +8,7 @@ wire transport, which gives it a fresh ``x-request-id``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import email.utils
@@ -234,7 +235,12 @@ class _Call:
         if not isinstance(failure, RetryableResponse | httpx.TransportError):
             return False  # ours (a deadline, a cap): final
         delay = self.policy.delay(self.request, failure, self.attempts_made)
-        if delay is None or time.monotonic() + delay >= self.deadline:
+        if delay is None:
+            return False
+        import stamina  # noqa: PLC0415 (loaded by attempts() already)
+
+        # In stamina's test mode the wait is skipped: only the deadline itself then counts.
+        if time.monotonic() + (0.0 if stamina.is_testing() else delay) >= self.deadline:
             return False
         return delay
 
@@ -250,6 +256,13 @@ class _Call:
         return stamina.retry_context(on=hook, attempts=self.policy.max_retries + 1, timeout=None)
 
 
+def _on_asyncio() -> bool:
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:  # trio
+        return False
+
+
 class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Retries transient failures within the call's deadline, and reads each answer whole.
 
@@ -262,6 +275,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport, policy: RetryPolicy) -> None:
         self._inner = inner
         self._policy = policy
+        # A transport that does not check the deadline on each socket operation gets a cancel
+        # scope around each async attempt (a timer each: our own pools do without).
+        self._scoped = not getattr(inner, "deadline_aware", False)
 
     # ---- sync driver ---------------------------------------------------------------------------
 
@@ -292,7 +308,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             try:
                 for chunk in _chunks(response, reader):
                     reader.feed(chunk)
-                return settled(response, call.request, reader.finish())
+                return settled(response, reader)
             except httpx.TransportError as error:
                 return error
             except httpx.DecodingError as error:
@@ -322,12 +338,20 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def _attempt_async(self, call: _Call) -> Outcome:
         left = call.begin()
+        published = deadline.publish(call.deadline)
         try:
-            # A cancel scope bounds the whole attempt, informational responses included.
+            if not self._scoped:
+                return await self._exchange_async(call)
+            # The whole attempt, informational responses included.
+            if _on_asyncio():
+                async with asyncio.timeout(left):  # a third of anyio's cost per attempt
+                    return await self._exchange_async(call)
             with anyio.fail_after(left):
                 return await self._exchange_async(call)
         except TimeoutError:
             raise call.timed_out() from None
+        finally:
+            deadline.withdraw(published)
 
     async def _exchange_async(self, call: _Call) -> Outcome:
         try:
@@ -338,14 +362,14 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             async for chunk in _achunks(response, reader):
                 reader.feed(chunk)
-            return settled(response, call.request, reader.finish())
+            return settled(response, reader)
         except httpx.TransportError as error:
             return error
         except httpx.DecodingError as error:
             raise reader.decoding_error(error) from error
         finally:
-            with contextlib.suppress(httpx.TransportError), anyio.CancelScope(shield=True):
-                await response.aclose()
+            with contextlib.suppress(httpx.TransportError):
+                await response.aclose()  # httpcore shields its own clean-up from cancellation
 
     def close(self) -> None:
         if isinstance(self._inner, httpx.BaseTransport):

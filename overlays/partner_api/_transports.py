@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, cast
 import httpx
 from httpx._utils import URLPattern, get_environment_proxies
 
-from partner_api._deadline import bound_by_deadline
+from partner_api._deadline import async_bound_by_deadline, bound_by_deadline
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,9 +76,9 @@ def sync_transport(*, trust_env: bool) -> httpx.BaseTransport:
 
 
 def async_transport(*, trust_env: bool) -> httpx.AsyncBaseTransport:
-    """The pool of an ``AsyncPartnerClient`` (or its proxies)."""
+    """The pool of an ``AsyncPartnerClient`` (or its proxies), bound by each call's deadline."""
 
     def make(proxy: str | None) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(trust_env=trust_env, proxy=proxy)
+        return async_bound_by_deadline(httpx.AsyncHTTPTransport(trust_env=trust_env, proxy=proxy))
 
     return cast("httpx.AsyncBaseTransport", _routed(make, trust_env))

@@ -59,6 +59,8 @@ class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._origin = origin(base_url)
         # A pool we made is ours to renew after a fork; a client the user gave us is not.
         self._owned = owned
+        # Our pools check the call's deadline on every socket operation (see _deadline).
+        self.deadline_aware = owned
         _WIRES.add(self)
 
     def _stamp(self, request: httpx.Request) -> str:
@@ -141,6 +143,7 @@ class Borrowed(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport) -> None:
         self._inner = inner
+        self.deadline_aware = bool(getattr(inner, "deadline_aware", False))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return cast("httpx.BaseTransport", self._inner).handle_request(request)

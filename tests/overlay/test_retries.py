@@ -212,15 +212,6 @@ def test_backoff_is_exponential_and_capped(attempt: int, expected: float) -> Non
 # ---- the call's deadline ------------------------------------------------------------------------------
 
 
-def test_no_wait_is_started_that_would_end_past_the_deadline(flavor: Flavor, vendor: FakeVendor) -> None:
-    """Property 21: a Retry-After beyond the call's timeout returns the answer instead of waiting."""
-    client = flavor.client(vendor, tokens=logged_in(vendor), timeout=1.0)
-    vendor.fail_next("/v1/products", status(503, {"retry-after": "5"}))
-    with pytest.raises(ServerError):
-        flavor.call(list_products, client)
-    assert vendor.calls["/v1/products"] == 1
-
-
 def test_each_attempt_gets_only_the_time_left(flavor: Flavor, vendor: FakeVendor) -> None:
     """Property 21: per-attempt httpx timeouts are clipped to what is left of the call's timeout."""
     seen: list[dict[str, float]] = []
@@ -268,6 +259,22 @@ def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(stamina._core, "_smart_sleep", asleep)
     stamina.set_testing(False)
     return sleeps
+
+
+def test_no_wait_is_started_that_would_end_past_the_deadline(
+    flavor: Flavor, vendor: FakeVendor, recorded_sleeps: list[float]
+) -> None:
+    """Property 21: a wait beyond the call's timeout is not started: the answer is returned."""
+    client = flavor.client(vendor, tokens=logged_in(vendor), timeout=1.0)
+    vendor.fail_next("/v1/products", status(503, {"retry-after": "5"}))
+    with pytest.raises(ServerError):
+        flavor.call(list_products, client)
+    client = flavor.client(vendor, tokens=logged_in(vendor), timeout=0.4)
+    vendor.fail_next("/v1/products", status(503))  # the backoff, 0.5 s at least, is too long too
+    with pytest.raises(ServerError):
+        flavor.call(list_products, client)
+    assert vendor.calls["/v1/products"] == 2
+    assert recorded_sleeps == []
 
 
 def test_backoff_delays_are_exponential_jittered_and_retry_after_is_exact(
