@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import importlib
 import logging
 import ssl
 import sys
@@ -88,11 +89,16 @@ def never_index_credentials() -> None:
     It matters only once h2 is imported, which httpx does when an HTTP/2 transport is built: the
     client calls this when it is constructed.
     """
-    utilities = sys.modules.get("h2.utilities")
+    if "h2" not in sys.modules:
+        return  # no HTTP/2 in this process (yet): importing h2 would cost every user
+    try:
+        utilities = importlib.import_module("h2.utilities")
+    except ImportError:  # pragma: no cover (h2 half-installed)
+        return
     names = getattr(utilities, "_SECURE_HEADERS", None)
     if isinstance(names, frozenset) and b"x-user-token" not in names:
         extra = {"x-app-key", "x-user-token"}
-        utilities._SECURE_HEADERS = names | extra | {name.encode() for name in extra}  # type: ignore[union-attr]
+        utilities._SECURE_HEADERS = names | extra | {name.encode() for name in extra}  # type: ignore[attr-defined]
 
 
 def _is_secret(name: object) -> bool:

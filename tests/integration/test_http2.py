@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -134,3 +136,17 @@ def test_header_values_are_checked_before_an_http2_transport(flavor: H2Flavor, s
             client.with_options(request_id=bad)
     assert flavor.call(get_account, client, account_id="acc_001").status_code == 200
     assert all(b"x-evil" not in bytes(header[0]) for headers in server.received for header in headers)
+
+
+def test_never_indexing_holds_in_a_fresh_process() -> None:
+    """In an app, nothing but httpx and the client have imported h2 (this module has)."""
+    code = (
+        "import httpx\n"
+        "from partner_api import PartnerClient\n"
+        "transport = httpx.HTTPTransport(http2=True)\n"
+        "PartnerClient(app_key='k', base_url='http://127.0.0.1:9', transport=transport)\n"
+        "import h2.utilities\n"
+        "print(sorted(n for n in h2.utilities._SECURE_HEADERS if isinstance(n, bytes)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[b'authorization', b'proxy-authorization', b'x-app-key', b'x-user-token']"
