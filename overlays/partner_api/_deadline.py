@@ -14,10 +14,9 @@ timer per attempt); in sync, the deadline is checked between the chunks of a bod
 from __future__ import annotations
 
 import contextvars
+import functools
 import time
 from typing import TYPE_CHECKING, Any
-
-import httpcore
 
 if TYPE_CHECKING:
     import ssl
@@ -46,111 +45,122 @@ def _clip(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
+@functools.cache
+def _backends() -> tuple[type[Any], type[Any]]:
+    """The backend wrappers, defined on first use: importing httpcore (and h2 with it, when
+    installed) costs tens of milliseconds that ``import partner_api`` should not pay."""
+    import httpcore  # noqa: PLC0415
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+    class _DeadlineStream(httpcore.NetworkStream):
+        def __init__(self, inner: httpcore.NetworkStream) -> None:
+            self._inner = inner
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
 
-    def close(self) -> None:
-        self._inner.close()
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
 
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
-        )
+        def close(self) -> None:
+            self._inner.close()
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
+        def start_tls(
+            self,
+            ssl_context: ssl.SSLContext,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            return _DeadlineStream(
+                self._inner.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
+            )
 
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
+    class _DeadlineBackend(httpcore.NetworkBackend):
+        def __init__(self, inner: httpcore.NetworkBackend) -> None:
+            self._inner = inner
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
+            stream = self._inner.connect_tcp(
+                host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
+            )
+            return _DeadlineStream(stream)
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(
-            path, _clip(timeout, httpcore.ConnectTimeout), socket_options
-        )
-        return _DeadlineStream(stream)
+        def connect_unix_socket(
+            self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        ) -> httpcore.NetworkStream:
+            stream = self._inner.connect_unix_socket(
+                path, _clip(timeout, httpcore.ConnectTimeout), socket_options
+            )
+            return _DeadlineStream(stream)
 
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
 
+    class _AsyncDeadlineStream(httpcore.AsyncNetworkStream):
+        def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+            self._inner = inner
 
-class _AsyncDeadlineStream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
+        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+        async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+        async def aclose(self) -> None:
+            await self._inner.aclose()
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+        async def start_tls(
+            self,
+            ssl_context: ssl.SSLContext,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            inner = await self._inner.start_tls(
+                ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout)
+            )
+            return _AsyncDeadlineStream(inner)
 
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        inner = await self._inner.start_tls(
-            ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout)
-        )
-        return _AsyncDeadlineStream(inner)
+        def get_extra_info(self, info: str) -> Any:
+            return self._inner.get_extra_info(info)
 
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
+    class _AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
+        def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+            self._inner = inner
 
+        async def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.AsyncNetworkStream:
+            stream = await self._inner.connect_tcp(
+                host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
+            )
+            return _AsyncDeadlineStream(stream)
 
-class _AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
+        async def connect_unix_socket(
+            self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        ) -> httpcore.AsyncNetworkStream:
+            stream = await self._inner.connect_unix_socket(
+                path, _clip(timeout, httpcore.ConnectTimeout), socket_options
+            )
+            return _AsyncDeadlineStream(stream)
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(
-            host, port, _clip(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return _AsyncDeadlineStream(stream)
+        async def sleep(self, seconds: float) -> None:
+            await self._inner.sleep(seconds)
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_unix_socket(
-            path, _clip(timeout, httpcore.ConnectTimeout), socket_options
-        )
-        return _AsyncDeadlineStream(stream)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    return _DeadlineBackend, _AsyncDeadlineBackend
 
 
 def bound_by_deadline(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
@@ -160,17 +170,23 @@ def bound_by_deadline(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     If a future httpx moves it, the deadline still holds between reads (checked by the retry
     transport), only an endless stream of informational responses would then go unbounded.
     """
+    import httpcore  # noqa: PLC0415 (httpx.HTTPTransport() has imported it already)
+
+    wrapper = _backends()[0]
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _DeadlineBackend):
-        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, wrapper):
+        pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
     return transport
 
 
 def async_bound_by_deadline(transport: httpx.AsyncHTTPTransport) -> httpx.AsyncHTTPTransport:
     """``transport``, whose connections honour the published deadline (as ``bound_by_deadline``)."""
+    import httpcore  # noqa: PLC0415 (httpx.AsyncHTTPTransport() has imported it already)
+
+    wrapper = _backends()[1]
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.AsyncNetworkBackend) and not isinstance(backend, _AsyncDeadlineBackend):
-        pool._network_backend = _AsyncDeadlineBackend(backend)  # type: ignore[union-attr]
+    if isinstance(backend, httpcore.AsyncNetworkBackend) and not isinstance(backend, wrapper):
+        pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
     return transport

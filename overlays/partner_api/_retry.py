@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, cast
 
-import anyio
 import httpx
 
 from partner_api import _deadline as deadline
@@ -346,6 +345,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             if _on_asyncio():
                 async with asyncio.timeout(left):  # a third of anyio's cost per attempt
                     return await self._exchange_async(call)
+            import anyio  # noqa: PLC0415 (trio, say: asyncio needs no anyio here)
+
             with anyio.fail_after(left):
                 return await self._exchange_async(call)
         except TimeoutError:
