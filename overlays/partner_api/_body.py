@@ -51,8 +51,14 @@ class BodyReader:
             self._zlib = zlib.decompressobj(_ZLIB_MODES[encodings[0]])
             self._deflate_first = encodings[0] == "deflate"
             self._inflate = self._inflate_zlib
-        # Anything else is decoded by httpx (see raw_or_decoded).
+        # Anything else is decoded by httpx (the retry transport reads it with iter_bytes).
         self.decoded_by_httpx = self._inflate is None
+        self._declared = response.headers.get("content-length", "") if not encodings else ""
+
+    def check_declared_length(self) -> None:
+        """Refuse an uncompressed body announced larger than the cap, before reading any of it."""
+        if self._declared.isdigit() and len(self._declared) < 20 and int(self._declared) > self._cap:
+            raise self._too_large()
 
     def feed(self, chunk: bytes) -> None:
         """One chunk as read from the connection (decoded already when ``decoded_by_httpx``)."""
@@ -71,12 +77,15 @@ class BodyReader:
             return
         self._size += len(data)
         if self._size > self._cap:
-            raise ResponseTooLargeError(
-                f"{_describe(self._request)}: the response body is larger than max_response_bytes "
-                f"({self._cap} bytes, decompressed); it was not read further",
-                request=self._request,
-            )
+            raise self._too_large()
         self._parts.append(data)
+
+    def _too_large(self) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"{_describe(self._request)}: the response body is larger than max_response_bytes "
+            f"({self._cap} bytes, decompressed); it was not read further",
+            request=self._request,
+        )
 
     def _inflate_zlib(self, data: bytes) -> None:
         assert self._zlib is not None  # noqa: S101 (set with _inflate)

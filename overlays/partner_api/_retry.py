@@ -305,6 +305,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 return error
             reader = call.reader(response)
             try:
+                reader.check_declared_length()
                 for chunk in _chunks(response, reader):
                     reader.feed(chunk)
                 return settled(response, reader)
@@ -361,6 +362,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return error
         reader = call.reader(response)
         try:
+            reader.check_declared_length()
             async for chunk in _achunks(response, reader):
                 reader.feed(chunk)
             return settled(response, reader)

@@ -118,3 +118,28 @@ def test_max_response_bytes_must_be_a_positive_int(value: object) -> None:
 
 def test_the_default_cap_is_32_mib() -> None:
     assert DEFAULT_MAX_RESPONSE_BYTES == 32 * 2**20
+
+
+def test_a_body_announced_over_the_cap_is_refused_before_it_is_read(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    """Property 22: Content-Length says 1 GiB: nothing of it is read."""
+    read: list[int] = []
+
+    def huge(request: httpx.Request) -> httpx.Response:
+        def chunks() -> Iterator[bytes]:
+            read.append(1)
+            yield b" " * 4096
+
+        async def achunks() -> AsyncIterator[bytes]:
+            read.append(1)
+            yield b" " * 4096
+
+        content = chunks() if flavor.name == "sync" else achunks()
+        return httpx.Response(200, headers={"content-length": str(2**30)}, content=content)
+
+    vendor.fail_next("/v1/products", huge)
+    client = flavor.client(vendor, tokens=logged_in(vendor))
+    with pytest.raises(ResponseTooLargeError):
+        flavor.call(list_products, client)
+    assert read == []
