@@ -220,7 +220,7 @@ class _Call:
     def final(self, outcome: Outcome | None) -> httpx.Response:
         assert outcome is not None  # noqa: S101 (an attempt always has one)
         if isinstance(outcome, httpx.TransportError):
-            if isinstance(outcome, httpx.TimeoutException) or time.monotonic() >= self.deadline:
+            if time.monotonic() >= self.deadline:
                 raise self.timed_out() from outcome
             raise _connection_error(outcome, self.request) from outcome
         return outcome
