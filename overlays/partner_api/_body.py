@@ -57,7 +57,8 @@ class BodyReader:
 
     def check_declared_length(self) -> None:
         """Refuse an uncompressed body announced larger than the cap, before reading any of it."""
-        if self._declared.isdigit() and len(self._declared) < 20 and int(self._declared) > self._cap:
+        declared = self._declared
+        if declared.isascii() and declared.isdigit() and len(declared) < 20 and int(declared) > self._cap:
             raise self._too_large()
 
     def feed(self, chunk: bytes) -> None:

@@ -143,3 +143,13 @@ def test_a_body_announced_over_the_cap_is_refused_before_it_is_read(
     with pytest.raises(ResponseTooLargeError):
         flavor.call(list_products, client)
     assert read == []
+
+
+@pytest.mark.parametrize("declared", ["\u00b2", "-1", "1e9", "9" * 40, "", " 12"])
+def test_an_odd_content_length_is_left_to_the_count(declared: str) -> None:
+    """Only plain digits are believed; anything else is neither trusted nor a crash."""
+    response = httpx.Response(200, headers={"content-length": declared.encode("latin-1")})
+    reader = BodyReader(response, REQUEST, 100, 1e18)
+    reader.check_declared_length()  # 40 nines: absurd, and the count would stop it
+    reader.feed(b"x" * 100)
+    assert reader.finish() == b"x" * 100
