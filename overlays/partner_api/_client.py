@@ -19,6 +19,7 @@ import httpx
 from partner_api import _security
 from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
 from partner_api._body import DEFAULT_MAX_RESPONSE_BYTES
+from partner_api._deadline import bind_given
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import CATALOG, ENVIRONMENTS
@@ -230,7 +231,10 @@ class _PartnerClientBase(AuthenticatedClient):
             base_path=url.path.rstrip("/"),
             book=book,
             wire=Wire(
-                self._inner_transport_factory(http_client, transport, bool(trust_env)), url, owned=owned
+                self._inner_transport_factory(http_client, transport, bool(trust_env)),
+                url,
+                owned=owned,
+                deadline_aware=bind_given(http_client if http_client is not None else transport),
             ),
             follow_redirects=bool(follow_redirects),
             max_response_bytes=_check_max_response_bytes(max_response_bytes),

@@ -6,9 +6,10 @@ inside httpcore, where no timeout sees it), would never end. The retry transport
 deadline of the attempt in flight in a context variable; the network streams of the pools the
 client builds clip every operation to it and refuse to start one once it has passed.
 
-A transport the client did not build (``http_client=``, ``transport=``) cannot be reached this
-way: in async, a cancel scope bounds each of its attempts instead (it costs more than this, a
-timer per attempt); in sync, the deadline is checked between the chunks of a body only.
+The httpx pools of an ``http_client=`` or ``transport=`` are wrapped the same way. Any other
+transport given (a MockTransport, aiohttp's) cannot be reached: in async, a cancel scope bounds
+each of its attempts instead (it costs more than this: a timer per attempt); in sync, the
+deadline is checked between the chunks of a body only.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import functools
 import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Iterable
-
-    import httpx
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("partner_api_deadline", default=None)
 
@@ -190,3 +191,35 @@ def async_bound_by_deadline(transport: httpx.AsyncHTTPTransport) -> httpx.AsyncH
     if isinstance(backend, httpcore.AsyncNetworkBackend) and not isinstance(backend, wrapper):
         pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
     return transport
+
+
+def bind_given(given: object) -> bool:
+    """Make the httpx pools of a user's ``http_client`` or ``transport`` honour the deadline.
+
+    Whether every transport it may send through now does (then no cancel scope is needed). The
+    wrapping changes nothing for the user's own requests: it acts only while one of the client's
+    calls has published its deadline, in that call's own context.
+    """
+    if given is None:
+        return False
+    if isinstance(given, httpx.Client | httpx.AsyncClient):
+        transports = [getattr(given, "_transport", None), *getattr(given, "_mounts", {}).values()]
+    else:
+        transports = [given]
+    bound = True
+    for transport in transports:
+        if isinstance(transport, httpx.HTTPTransport):
+            bound_by_deadline(transport)
+        elif isinstance(transport, httpx.AsyncHTTPTransport):
+            async_bound_by_deadline(transport)
+        elif transport is not None:
+            bound = False  # a MockTransport, aiohttp, ...: its I/O cannot be reached
+    return bound and _reached(transports)
+
+
+def _reached(transports: list[object]) -> bool:
+    return all(
+        transport is None
+        or isinstance(getattr(getattr(transport, "_pool", None), "_network_backend", None), _backends())
+        for transport in transports
+    )

@@ -53,14 +53,21 @@ def _refuse_body(request: httpx.Request, request_id: str) -> None:
 
 
 class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    def __init__(self, make_inner: Callable[[], Inner], base_url: httpx.URL, *, owned: bool) -> None:
+    def __init__(
+        self,
+        make_inner: Callable[[], Inner],
+        base_url: httpx.URL,
+        *,
+        owned: bool,
+        deadline_aware: bool = False,
+    ) -> None:
         self._make_inner = make_inner
         self._inner = make_inner()
         self._origin = origin(base_url)
         # A pool we made is ours to renew after a fork; a client the user gave us is not.
         self._owned = owned
-        # Our pools check the call's deadline on every socket operation (see _deadline).
-        self.deadline_aware = owned
+        # Whether every socket operation checks the call's deadline (see _deadline): our pools do.
+        self.deadline_aware = owned or deadline_aware
         _WIRES.add(self)
 
     def _stamp(self, request: httpx.Request) -> str:

@@ -10,6 +10,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from partner_api import APITimeoutError, ResponseDecodingError, ResponseTooLargeError, Tokens
@@ -22,7 +23,38 @@ pytestmark = pytest.mark.usefixtures("no_retry_waits")
 MIB = 2**20
 
 
+class Delegating(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """A transport the client cannot see into (as aiohttp's, or any custom one)."""
+
+    def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)  # type: ignore[union-attr]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        self._inner.close()  # type: ignore[union-attr]
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()  # type: ignore[union-attr]
+
+
 class HostileFlavor(Flavor):
+    def given(self, how: str) -> dict[str, Any]:
+        """The way out: the client's own pool, or one given as ``http_client``/``transport``."""
+        sync = self.name == "sync"
+        if how == "http_client":
+            return {"http_client": self.closing(httpx.Client() if sync else httpx.AsyncClient())}
+        pool = httpx.HTTPTransport() if sync else httpx.AsyncHTTPTransport()
+        if how == "transport":
+            return {"transport": pool}
+        if how == "custom transport":
+            return {"transport": Delegating(pool)}
+        return {}
+
     def client(self, server: HostileServer, **options: Any) -> Any:
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         tokens = Tokens(
@@ -100,25 +132,47 @@ def _timed(flavor: HostileFlavor, client: Any) -> tuple[float, pytest.ExceptionI
     return time.monotonic() - started, caught
 
 
+WAYS_OUT = ["own pool", "http_client", "transport", "custom transport"]
+
+
+@pytest.mark.parametrize("how", WAYS_OUT)
 def test_a_dripped_body_ends_at_the_calls_timeout(
-    flavor: HostileFlavor, hostile: Callable[..., HostileServer]
+    how: str, flavor: HostileFlavor, hostile: Callable[..., HostileServer]
 ) -> None:
     """Property 21: 1 byte every 0.5 s never trips a 1 s read timeout; the call's deadline does.
 
     Without it, 1000 bytes take 500 s (retries included, more).
     """
     server = hostile(drip, limit=8)
-    elapsed, caught = _timed(flavor, flavor.client(server, timeout=1.0))
+    elapsed, caught = _timed(flavor, flavor.client(server, timeout=1.0, **flavor.given(how)))
     assert elapsed < 3.0
     assert caught.value.request_id is not None
 
 
+@pytest.mark.parametrize("how", ["own pool", "http_client", "transport"])
 def test_an_endless_stream_of_100_continue_ends_at_the_calls_timeout(
-    flavor: HostileFlavor, hostile: Callable[..., HostileServer]
+    how: str, flavor: HostileFlavor, hostile: Callable[..., HostileServer]
 ) -> None:
-    """Property 21: h11 loops over informational responses inside httpcore; the deadline ends it."""
+    """Property 21: h11 loops over informational responses inside httpcore; the deadline ends it.
+
+    Through a custom transport, only the async client can bound it (a cancel scope): see below.
+    """
     server = hostile(continue_forever, limit=8)
-    elapsed, _ = _timed(flavor, flavor.client(server, timeout=1.0, max_retries=0))
+    elapsed, _ = _timed(flavor, flavor.client(server, timeout=1.0, max_retries=0, **flavor.given(how)))
+    assert elapsed < 3.0
+
+
+def test_an_endless_stream_of_100_continue_through_a_custom_async_transport_ends(
+    hostile: Callable[..., HostileServer],
+) -> None:
+    """Property 21: a transport the client cannot see into gets a cancel scope per attempt."""
+    flavor = HostileFlavor("async")
+    try:
+        server = hostile(continue_forever, limit=8)
+        client = flavor.client(server, timeout=1.0, max_retries=0, **flavor.given("custom transport"))
+        elapsed, _ = _timed(flavor, client)
+    finally:
+        flavor.close()
     assert elapsed < 3.0
 
 
