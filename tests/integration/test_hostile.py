@@ -55,7 +55,8 @@ class HostileFlavor(Flavor):
             return {"transport": Delegating(pool)}
         return {}
 
-    def client(self, server: HostileServer, **options: Any) -> Any:
+    def client(self, server: HostileServer | str, **options: Any) -> Any:
+        """A client of ``server`` (or of a base URL), its tokens valid for an hour."""
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         tokens = Tokens(
             access_token="a" * 24,
@@ -63,7 +64,8 @@ class HostileFlavor(Flavor):
             refresh_token="r" * 24,
             refresh_token_expires_at=later,
         )
-        return self.make_client(app_key="k", base_url=server.url, tokens=tokens, **options)
+        url = server if isinstance(server, str) else server.url
+        return self.make_client(app_key="k", base_url=url, tokens=tokens, **options)
 
 
 flavor = flavors(HostileFlavor)
