@@ -21,6 +21,7 @@ from partner_api._errors import (
     ClientError,
     ConfigurationError,
     ConflictError,
+    InsecureTransportWarning,
     InvalidHeaderValue,
     MissingTokenError,
     NotFoundError,
@@ -28,12 +29,18 @@ from partner_api._errors import (
     PermissionDeniedError,
     RateLimitError,
     ReauthenticationRequired,
+    ResponseDecodingError,
+    ResponseTooLargeError,
     ServerError,
     UnprocessableEntityError,
+    UnsafeRedirectError,
 )
 from partner_api._introspect import operation_id
+from partner_api._security import install_log_redaction as _install_log_redaction
 from partner_api._tokens import Tokens
 from partner_api_client import _stamp
+
+_install_log_redaction()  # hpack (HTTP/2) logs header values at DEBUG
 
 __version__ = _stamp.__version__
 __spec_sha256__ = _stamp.SPEC_SHA256
@@ -54,6 +61,7 @@ __all__ = [
     "ClientError",
     "ConfigurationError",
     "ConflictError",
+    "InsecureTransportWarning",
     "InvalidHeaderValue",
     "MissingTokenError",
     "NotFoundError",
@@ -62,9 +70,12 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ReauthenticationRequired",
+    "ResponseDecodingError",
+    "ResponseTooLargeError",
     "ServerError",
     "Tokens",
     "UnprocessableEntityError",
+    "UnsafeRedirectError",
     "__provenance__",
     "__spec_sha256__",
     "__version__",

@@ -8,6 +8,7 @@ options are ours.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import ipaddress
 from collections.abc import Callable, Mapping
@@ -16,7 +17,10 @@ from typing import Any, Final, Literal, NoReturn, Self, Unpack
 
 import httpx
 
+from partner_api import _security
 from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
+from partner_api._body import DEFAULT_MAX_RESPONSE_BYTES
+from partner_api._deadline import bind_given
 from partner_api._env import ClientOptions, arguments_from_env
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
@@ -25,6 +29,7 @@ from partner_api._parsing import ParsingClient
 from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
 from partner_api._tokens import Tokens
+from partner_api._transports import async_transport, sync_transport
 from partner_api._wire import OPERATION_EXTENSION, Borrowed, ThroughAsyncClient, ThroughClient, Wire
 from partner_api_client._stamp import __version__
 from partner_api_client.client import AsyncAPIClient, SyncAPIClient
@@ -68,6 +73,7 @@ class _Shared:
     follow_redirects: bool
     renewer: Any = None
     """SyncRenewer or AsyncRenewer: one per family of clients, so one renewal at a time."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def _check_base_url(
@@ -122,6 +128,12 @@ def _check_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ConfigurationError(f"timeout must be a positive number of seconds, not {timeout!r}")
     return httpx.Timeout(timeout)
+
+
+def _check_max_response_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"max_response_bytes must be a positive int, not {value!r}")
+    return value
 
 
 def _check_language(language: object) -> Language:
@@ -190,6 +202,8 @@ class _PartnerClientBase(ParsingClient):
         follow_redirects: bool = False,
         allow_insecure_http: bool = False,
         raise_for_status: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust_env: bool = True,
     ) -> None:
         """Configure a client; it sends nothing until the first call.
 
@@ -214,12 +228,18 @@ class _PartnerClientBase(ParsingClient):
             allow_insecure_http: Allow ``http://`` to a host that is not loopback (default off).
             raise_for_status: Raise the typed error for a non-2xx answer (default on); off, the
                 ``*_detailed`` functions return the parsed error instead.
+            max_response_bytes: The most a response body may hold once decompressed (default
+                32 MiB); a larger one raises ``ResponseTooLargeError``.
+            trust_env: Honour ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE`` as
+                httpx does (default on).
 
         Raises:
             ConfigurationError: An option is missing, of the wrong type or out of range.
             InvalidHeaderValue: A value cannot travel in an HTTP header.
         """
         check_header_value(app_key, "app_key")
+        _security.warn_if_unverified(http_client if http_client is not None else transport)
+        _security.never_index_credentials()
         if private_key is not None and (not isinstance(private_key, str) or not private_key):
             raise ConfigurationError("private_key must be a non-empty str, or None")
         url = _check_base_url(environment, base_url, allow_insecure_http)
@@ -247,11 +267,20 @@ class _PartnerClientBase(ParsingClient):
             base_url=url,
             base_path=url.path.rstrip("/"),
             book=book,
-            wire=Wire(self._inner_transport_factory(http_client, transport), url, owned=owned),
+            wire=Wire(
+                self._inner_transport_factory(http_client, transport, bool(trust_env)),
+                url,
+                owned=owned,
+                deadline_aware=bind_given(http_client if http_client is not None else transport),
+            ),
             follow_redirects=bool(follow_redirects),
+            max_response_bytes=_check_max_response_bytes(max_response_bytes),
         )
         renewal = Renewal(CATALOG, book, private_key, settings.request.language)
-        sender = RetryTransport(Borrowed(shared.wire), RetryPolicy(max_retries=settings.max_retries))
+        sender = RetryTransport(
+            Borrowed(shared.wire),
+            RetryPolicy(max_retries=settings.max_retries, max_response_bytes=shared.max_response_bytes),
+        )
         shared.renewer = self._make_renewer(
             renewal, book, sender, lambda step: _renewal_request(shared, settings, step)
         )
@@ -278,7 +307,7 @@ class _PartnerClientBase(ParsingClient):
         self._owns_transport = owns_transport
 
     def _inner_transport_factory(
-        self, http_client: object, transport: object
+        self, http_client: object, transport: object, trust_env: bool
     ) -> Callable[[], httpx.BaseTransport | httpx.AsyncBaseTransport]:
         raise NotImplementedError
 
@@ -344,7 +373,10 @@ class _PartnerClientBase(ParsingClient):
         wire: httpx.BaseTransport | httpx.AsyncBaseTransport = (
             self._shared.wire if self._owns_transport else Borrowed(self._shared.wire)
         )
-        return RetryTransport(wire, RetryPolicy(max_retries=self._settings.max_retries))
+        policy = RetryPolicy(
+            max_retries=self._settings.max_retries, max_response_bytes=self._shared.max_response_bytes
+        )
+        return RetryTransport(wire, policy)
 
     def _client_args(self) -> dict[str, Any]:
         return {
@@ -352,6 +384,7 @@ class _PartnerClientBase(ParsingClient):
             "timeout": self._settings.timeout,
             "follow_redirects": self._shared.follow_redirects,
             "headers": {"user-agent": USER_AGENT},
+            "cookies": _security.NoCookies(),
             "transport": self._transport(),
         }
 
@@ -388,7 +421,7 @@ class PartnerClient(_PartnerClientBase, SyncAPIClient):
     _http: httpx.Client | None
 
     def _inner_transport_factory(
-        self, http_client: object, transport: object
+        self, http_client: object, transport: object, trust_env: bool
     ) -> Callable[[], httpx.BaseTransport]:
         if transport is not None:
             if not isinstance(transport, httpx.BaseTransport):
@@ -397,7 +430,7 @@ class PartnerClient(_PartnerClientBase, SyncAPIClient):
                 )
             return lambda: transport
         if http_client is None:
-            return httpx.HTTPTransport
+            return functools.partial(sync_transport, trust_env=trust_env)
         if not isinstance(http_client, httpx.Client):
             raise ConfigurationError(f"http_client must be an httpx.Client, not {type(http_client).__name__}")
         return lambda: ThroughClient(http_client)
@@ -459,7 +492,7 @@ class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
     _awaits_callbacks = True
 
     def _inner_transport_factory(
-        self, http_client: object, transport: object
+        self, http_client: object, transport: object, trust_env: bool
     ) -> Callable[[], httpx.AsyncBaseTransport]:
         if transport is not None:
             if not isinstance(transport, httpx.AsyncBaseTransport):
@@ -468,7 +501,7 @@ class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
                 )
             return lambda: transport
         if http_client is None:
-            return httpx.AsyncHTTPTransport
+            return functools.partial(async_transport, trust_env=trust_env)
         if not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(
                 f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"

@@ -6,8 +6,12 @@
     ├── MissingTokenError                      the operation needs a token the client lacks;
     │   │                                      raised before anything is sent
     │   └── ReauthenticationRequired           the user token is gone or rejected: log in again
-    ├── APIConnectionError                     no response, after the retries allowed
-    │   └── APITimeoutError
+    ├── UnsafeRedirectError                    a redirect would carry the request body to another
+    │                                          origin; refused, nothing was sent there
+    ├── APIConnectionError                     no usable response, after the retries allowed
+    │   ├── APITimeoutError                    a timeout, or the call's overall deadline passed
+    │   ├── ResponseTooLargeError              the body (decompressed) exceeded max_response_bytes
+    │   └── ResponseDecodingError              the body could not be decoded (corrupt gzip, ...)
     ├── APIResponseValidationError             a response whose body does not match the spec
     └── APIStatusError                         a non-2xx response
         ├── ClientError                        4xx
@@ -20,7 +24,10 @@
         │   └── RateLimitError                 429
         └── ServerError                        5xx
 
-No message, ``str`` or ``repr`` here ever holds a token, key or header value.
+    InsecureTransportWarning (a UserWarning)   TLS verification is off in what the client sends through
+
+No message, ``str`` or ``repr`` here ever holds a token, key or header value, and every error
+pickles without its request or response (their headers carry credentials).
 """
 
 from __future__ import annotations
@@ -52,21 +59,75 @@ class MissingTokenError(PartnerAPIError):
         """Which token: ``access``, ``refresh`` or ``user``."""
         self.operation = operation
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception's own pickling passes only args, and the keyword-only fields would be lost.
+        return (_rebuild, (type(self), (str(self),), {"kind": self.kind, "operation": self.operation}))
+
 
 class ReauthenticationRequired(MissingTokenError):
     """The user token is missing, expired or rejected: the user must authenticate again."""
 
 
-class APIConnectionError(PartnerAPIError):
-    """The request got no response (connection failed, dropped or timed out)."""
+class UnsafeRedirectError(PartnerAPIError):
+    """A redirect (307/308) would have re-sent the request body to another origin: refused.
 
-    def __init__(self, message: str, *, request: httpx.Request) -> None:
+    Bodies carry the private key, passwords and payments; with ``follow_redirects=True`` the
+    client follows a cross-origin redirect only when there is no body to re-send.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), (str(self),), {"request_id": self.request_id}))
+
+
+class APIConnectionError(PartnerAPIError):
+    """The request got no usable response (connection failed, dropped or timed out, body unusable).
+
+    ``request`` is the ``httpx.Request`` (None after unpickling); ``request_id`` its
+    ``x-request-id`` (the last attempt's).
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request | None, request_id: str | None = None) -> None:
         super().__init__(message)
         self.request = request
+        if request_id is None and request is not None:
+            request_id = request.headers.get("x-request-id")
+        self.request_id = request_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled without the request: its headers and body carry credentials.
+        return (_rebuild, (type(self), (str(self),), {"request": None, "request_id": self.request_id}))
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out."""
+    """The request timed out, or the call's overall deadline (its ``timeout``) passed."""
+
+
+class ResponseTooLargeError(APIConnectionError):
+    """The response body, decompressed, was larger than the client's ``max_response_bytes``.
+
+    Its connection was closed; the body was not kept. Not retried: it would come back as large.
+    """
+
+
+class ResponseDecodingError(APIConnectionError):
+    """The response body could not be decoded (a corrupt gzip or deflate stream, ...)."""
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS certificate verification is off in the ``http_client=`` or ``transport=`` given.
+
+    Tokens would go to whoever answers. Where it is meant (a local server with a self-signed
+    certificate, say), silence it like any warning:
+    ``warnings.filterwarnings("ignore", category=partner_api.InsecureTransportWarning)``.
+    """
+
+
+def _rebuild(cls: type[BaseException], args: tuple[object, ...], fields: dict[str, object]) -> BaseException:
+    return cls(*args, **fields)
 
 
 class APIResponseValidationError(PartnerAPIError):

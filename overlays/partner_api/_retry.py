@@ -1,25 +1,33 @@
-"""Retries: which failures are retried, how long to wait, and the transport that does it.
+"""Retries and the call's overall deadline: which failures are retried, how long to wait, and
+the transport that does it (and reads each answer, capped).
 
-The waiting and counting is stamina's (exponential backoff with jitter, a cap, a test mode);
-this module decides what is transient. Each attempt passes through the wire transport below,
-which gives it a fresh ``x-request-id``.
+The counting and sleeping is stamina's (with its test mode); the waits are computed here, so
+that none is started that would end past the call's deadline. Each attempt passes through the
+wire transport, which gives it a fresh ``x-request-id``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import email.utils
-import functools
-import math
+import random
+import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, cast
 
 import httpx
 
+from partner_api import _deadline as deadline
+from partner_api._body import DEFAULT_MAX_RESPONSE_BYTES, BodyReader, settled
 from partner_api._errors import APIConnectionError, APITimeoutError
+from partner_api._wire import DEADLINE_EXTENSION
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
     import stamina
 
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
@@ -30,6 +38,12 @@ NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout
 # Set on a request that is safe to repeat whatever its method: the client's own token renewals
 # (a second renewal merely issues another token).
 REPEATABLE_EXTENSION: Final = "partner_api.repeatable"
+# For a request that carries neither a deadline nor a timeout (a transport used on its own).
+DEFAULT_DEADLINE: Final = 30.0
+# RFC 9110 section 10.2.3: delay-seconds = 1*DIGIT (ASCII digits only: no sign, point, exponent,
+# underscore or other scripts' digits, all of which float() and int() would take).
+_DELAY_SECONDS: Final = re.compile(r"[0-9]+")
+_LONGEST_WAIT: Final = 10.0**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,8 @@ class RetryPolicy:
     wait_jitter: float = 0.5
     retry_after_cap: float = 60.0
     """A server asking for a longer wait than this gets its answer returned, not a retry."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """What is read of one response body, decompressed; beyond it, ResponseTooLargeError."""
 
     def should_retry_error(self, request: httpx.Request, error: Exception) -> bool:
         if _never_sent(error):
@@ -49,15 +65,22 @@ class RetryPolicy:
     def should_retry_status(self, request: httpx.Request, status_code: int) -> bool:
         return _repeatable(request) and status_code in RETRYABLE_STATUSES
 
-    def backoff(self, request: httpx.Request, failure: Exception) -> bool | float:
-        """stamina's hook: False to stop, True for the computed backoff, seconds to wait exactly."""
+    def delay(self, request: httpx.Request, failure: Exception, attempt: int) -> float | None:
+        """Seconds to wait after attempt number ``attempt`` (from 1) ended in ``failure``; None: stop."""
         if isinstance(failure, RetryableResponse):
-            delay = parse_retry_after(failure.response.headers.get("retry-after"))
-            if delay is None:
-                return True
-            return delay if delay <= self.retry_after_cap else False
+            retry_after = parse_retry_after(failure.response.headers.get("retry-after"))
+            if retry_after is not None:
+                return retry_after if retry_after <= self.retry_after_cap else None
         # Asked again on every attempt: a POST whose later attempt may have arrived stops here.
-        return self.should_retry_error(request, failure)
+        elif not self.should_retry_error(request, failure):
+            return None
+        return self.backoff(attempt)
+
+    def backoff(self, attempt: int, jitter: float | None = None) -> float:
+        """Exponential from ``wait_initial``, capped at ``wait_max``, plus up to ``wait_jitter``."""
+        if jitter is None:
+            jitter = random.uniform(0, self.wait_jitter)  # noqa: S311 (spreading load, not secrecy)
+        return min(self.wait_max, self.wait_initial * 2.0 ** min(attempt - 1, 64)) + jitter
 
 
 def _never_sent(error: Exception) -> bool:
@@ -76,24 +99,22 @@ def _repeatable(request: httpx.Request) -> bool:
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value; None when absent or unusable (inf, nan, junk)."""
+    """Seconds to wait from a Retry-After value; None when absent or not RFC 9110's (digits or a date)."""
     if value is None:
         return None
-    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        # 400 digits are a valid and absurd wait: longer than any cap, without float overflow.
+        return float(min(int(value), _LONGEST_WAIT)) if len(value) < 20 else _LONGEST_WAIT
+    if not value or not value[0].isalpha() or value != value.strip():
+        return None  # an HTTP-date starts with the day's name
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
-        return max(seconds, 0.0)
-    if not math.isfinite(seconds) or seconds < 0:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return seconds
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    return max(seconds, 0.0)
 
 
 class RetryableResponse(Exception):
@@ -107,137 +128,251 @@ def _connection_error(error: httpx.TransportError, request: httpx.Request) -> AP
     return kind(f"{request.method} {request.url.path}: {type(error).__name__}: {error}", request=request)
 
 
-def _settled(response: httpx.Response, request: httpx.Request) -> httpx.Response:
-    """The last answer, already read, returned as if fresh from the transport."""
-    # The content is decoded already: the encoding and length headers no longer describe it.
-    headers = [
-        (k, v) for k, v in response.headers.multi_items() if k not in ("content-encoding", "content-length")
-    ]
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=response.content,
-        request=request,
-        extensions=response.extensions,
-    )
+def _deadline_of(request: httpx.Request) -> float:
+    deadline = request.extensions.get(DEADLINE_EXTENSION)
+    if isinstance(deadline, int | float):
+        return float(deadline)
+    # Set by the auth flow for every call; a request without one (the client's own renewals, a
+    # transport used on its own) gets the longest of its timeouts.
+    parts = [value for value in (request.extensions.get("timeout") or {}).values() if value is not None]
+    deadline = time.monotonic() + (max(parts) if parts else DEFAULT_DEADLINE)
+    request.extensions[DEADLINE_EXTENSION] = deadline
+    return deadline
+
+
+Outcome = httpx.Response | httpx.TransportError
+
+
+def _read_already(response: httpx.Response, reader: BodyReader) -> bool:
+    """Whether the transport handed over a response it had read (and decoded) itself."""
+    if not response.is_stream_consumed:
+        return False
+    reader.decoded_by_httpx = True
+    return True
+
+
+def _chunks(response: httpx.Response, reader: BodyReader) -> Iterator[bytes]:
+    if _read_already(response, reader):
+        return iter((response.content,))
+    return response.iter_bytes() if reader.decoded_by_httpx else response.iter_raw()
+
+
+def _achunks(response: httpx.Response, reader: BodyReader) -> AsyncIterator[bytes]:
+    if _read_already(response, reader):
+
+        async def single() -> AsyncIterator[bytes]:
+            yield response.content
+
+        return single()
+    return response.aiter_bytes() if reader.decoded_by_httpx else response.aiter_raw()
+
+
+class _Call:
+    """One request through the retry transport: its deadline, attempts and verdicts (no I/O)."""
+
+    __slots__ = ("attempts_made", "deadline", "policy", "request", "timeouts")
+
+    def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
+        self.policy = policy
+        self.request = request
+        self.deadline = _deadline_of(request)
+        self.timeouts: dict[str, float | None] = dict(request.extensions.get("timeout") or {})
+        self.attempts_made = 1
+
+    def begin(self) -> float:
+        """Before an attempt: clip its timeouts to the time left; the time left."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.timed_out()
+        self.request.extensions["timeout"] = {
+            name: left if value is None else min(value, left) for name, value in self.timeouts.items()
+        }
+        return left
+
+    def timed_out(self) -> APITimeoutError:
+        request = self.request
+        return APITimeoutError(
+            f"{request.method} {request.url.path}: the call's timeout passed", request=request
+        )
+
+    def reader(self, response: httpx.Response) -> BodyReader:
+        return BodyReader(response, self.request, self.policy.max_response_bytes, self.deadline)
+
+    def failure(self, outcome: Outcome | None) -> Exception | None:
+        """What to hand stamina after an attempt, or None if ``outcome`` stands."""
+        if not self.policy.max_retries or outcome is None:
+            return None
+        if isinstance(outcome, httpx.Response):
+            if self.policy.should_retry_status(self.request, outcome.status_code):
+                return RetryableResponse(outcome)
+            return None
+        if self.policy.should_retry_error(self.request, outcome):
+            return outcome
+        return None
+
+    def check(self, outcome: Outcome) -> httpx.Response:
+        """The outcome of an attempt under stamina: raises what is to be retried."""
+        failure = self.failure(outcome)
+        if failure is not None:
+            raise failure
+        return self.final(outcome)
+
+    def final(self, outcome: Outcome | None) -> httpx.Response:
+        assert outcome is not None  # noqa: S101 (an attempt always has one)
+        if isinstance(outcome, httpx.TransportError):
+            if time.monotonic() >= self.deadline:
+                raise self.timed_out() from outcome
+            raise _connection_error(outcome, self.request) from outcome
+        return outcome
+
+    def exhausted(self, last: RetryableResponse | httpx.TransportError) -> httpx.Response:
+        """The outcome once stamina gives up: the last answer, or the last error, typed."""
+        return self.final(last.response if isinstance(last, RetryableResponse) else last)
+
+    def backoff(self, failure: Exception) -> bool | float:
+        """stamina's hook: False to stop, else the seconds to wait (never past the deadline)."""
+        if not isinstance(failure, RetryableResponse | httpx.TransportError):
+            return False  # ours (a deadline, a cap): final
+        delay = self.policy.delay(self.request, failure, self.attempts_made)
+        if delay is None:
+            return False
+        import stamina  # noqa: PLC0415 (loaded by attempts() already)
+
+        # In stamina's test mode the wait is skipped: only the deadline itself then counts.
+        if time.monotonic() + (0.0 if stamina.is_testing() else delay) >= self.deadline:
+            return False
+        return delay
+
+    def attempts(self) -> stamina._core._RetryContextIterator:
+        # Imported on the first retry: a request that succeeds never needs stamina (or tenacity).
+        import stamina  # noqa: PLC0415
+
+        def hook(failure: Exception) -> bool | float:
+            wait = self.backoff(failure)
+            self.attempts_made += 1
+            return wait
+
+        return stamina.retry_context(on=hook, attempts=self.policy.max_retries + 1, timeout=None)
+
+
+def _on_asyncio() -> bool:
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:  # trio
+        return False
 
 
 class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Retries transient failures; the first attempt runs without any retry machinery.
+    """Retries transient failures within the call's deadline, and reads each answer whole.
 
-    Each response is read here, so that a connection dropped in the middle of a body is a
-    transport failure like any other: retried where allowed, an APIConnectionError otherwise.
+    The flow is ``_Call``'s; the two drivers below only do the I/O. The first attempt runs
+    without any retry machinery. Each response is read here, so that a connection dropped in
+    the middle of a body is a transport failure like any other (retried where allowed, an
+    APIConnectionError otherwise), and so that what is read is capped and decoded safely.
     """
 
     def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport, policy: RetryPolicy) -> None:
         self._inner = inner
         self._policy = policy
+        # A transport that does not check the deadline on each socket operation gets a cancel
+        # scope around each async attempt (a timer each: our own pools do without).
+        self._scoped = not getattr(inner, "deadline_aware", False)
 
-    def _attempts(self, request: httpx.Request) -> stamina._core._RetryContextIterator:
-        # Imported on the first retry: a request that succeeds never needs stamina (or tenacity).
-        import stamina  # noqa: PLC0415
-
-        policy = self._policy
-        return stamina.retry_context(
-            on=functools.partial(policy.backoff, request),
-            attempts=policy.max_retries + 1,
-            timeout=None,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-        )
-
-    def _failure(self, request: httpx.Request, outcome: httpx.Response | Exception) -> Exception | None:
-        """What to hand stamina after an attempt, or None if ``outcome`` stands."""
-        if isinstance(outcome, httpx.Response):
-            if self._policy.should_retry_status(request, outcome.status_code):
-                return RetryableResponse(outcome)
-            return None
-        if self._policy.should_retry_error(request, outcome):
-            return outcome
-        return None
-
-    def _send(self, request: httpx.Request) -> httpx.Response | httpx.TransportError:
-        inner = cast("httpx.BaseTransport", self._inner)
-        try:
-            response = inner.handle_request(request)
-        except httpx.TransportError as error:
-            return error
-        try:
-            response.read()
-        except httpx.TransportError as error:
-            with contextlib.suppress(httpx.TransportError):
-                response.close()  # give its connection back, broken as it is
-            return error
-        return response
-
-    async def _send_async(self, request: httpx.Request) -> httpx.Response | httpx.TransportError:
-        inner = cast("httpx.AsyncBaseTransport", self._inner)
-        try:
-            response = await inner.handle_async_request(request)
-        except httpx.TransportError as error:
-            return error
-        try:
-            await response.aread()
-        except httpx.TransportError as error:
-            with contextlib.suppress(httpx.TransportError):
-                await response.aclose()  # give its connection back, broken as it is
-            return error
-        return response
-
-    def _final(
-        self, request: httpx.Request, outcome: httpx.Response | httpx.TransportError
-    ) -> httpx.Response:
-        if isinstance(outcome, httpx.TransportError):
-            raise _connection_error(outcome, request) from outcome
-        return outcome
+    # ---- sync driver ---------------------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        outcome = self._send(request)
-        failure = self._failure(request, outcome) if self._policy.max_retries else None
-        if failure is None:
-            return self._final(request, outcome)
-        replayed = False
+        call = _Call(self._policy, request)
+        pending: Outcome | None = self._attempt(call)
+        if call.failure(pending) is None:
+            return call.final(pending)
         try:
-            for attempt in self._attempts(request):
+            for attempt in call.attempts():
+                # The first pass hands stamina the first failure, so that it decides about it too.
+                outcome, pending = pending, None
                 with attempt:
-                    if not replayed:
-                        # Replayed so that stamina decides about the first failure too.
-                        replayed = True
-                        raise failure
-                    outcome = self._send(request)
-                    failure = self._failure(request, outcome)
-                    if failure is not None:
-                        raise failure
-                    return self._final(request, outcome)
-        except RetryableResponse as last:
-            return _settled(last.response, request)
-        except httpx.TransportError as error:
-            raise _connection_error(error, request) from error
+                    return call.check(outcome if outcome is not None else self._attempt(call))
+        except (RetryableResponse, httpx.TransportError) as last:
+            return call.exhausted(last)
         raise AssertionError("stamina ends by returning or raising")  # pragma: no cover
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        outcome = await self._send_async(request)
-        failure = self._failure(request, outcome) if self._policy.max_retries else None
-        if failure is None:
-            return self._final(request, outcome)
-        replayed = False
+    def _attempt(self, call: _Call) -> Outcome:
+        call.begin()
+        published = deadline.publish(call.deadline)
         try:
-            async for attempt in self._attempts(request):
+            try:
+                response = cast("httpx.BaseTransport", self._inner).handle_request(call.request)
+            except httpx.TransportError as error:
+                return error
+            reader = call.reader(response)
+            try:
+                reader.check_declared_length()
+                for chunk in _chunks(response, reader):
+                    reader.feed(chunk)
+                return settled(response, reader)
+            except httpx.TransportError as error:
+                return error
+            except httpx.DecodingError as error:
+                raise reader.decoding_error(error) from error
+            finally:
+                with contextlib.suppress(httpx.TransportError):
+                    response.close()  # give its connection back (closed if the body was cut short)
+        finally:
+            deadline.withdraw(published)
+
+    # ---- async driver --------------------------------------------------------------------------
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        call = _Call(self._policy, request)
+        pending: Outcome | None = await self._attempt_async(call)
+        if call.failure(pending) is None:
+            return call.final(pending)
+        try:
+            async for attempt in call.attempts():
+                # The first pass hands stamina the first failure, so that it decides about it too.
+                outcome, pending = pending, None
                 with attempt:
-                    if not replayed:
-                        replayed = True
-                        raise failure
-                    outcome = await self._send_async(request)
-                    failure = self._failure(request, outcome)
-                    if failure is not None:
-                        raise failure
-                    return self._final(request, outcome)
-        except RetryableResponse as last:
-            return _settled(last.response, request)
-        except httpx.TransportError as error:
-            raise _connection_error(error, request) from error
+                    return call.check(outcome if outcome is not None else await self._attempt_async(call))
+        except (RetryableResponse, httpx.TransportError) as last:
+            return call.exhausted(last)
         raise AssertionError("stamina ends by returning or raising")  # pragma: no cover
+
+    async def _attempt_async(self, call: _Call) -> Outcome:
+        left = call.begin()
+        published = deadline.publish(call.deadline)
+        try:
+            if not self._scoped:
+                return await self._exchange_async(call)
+            # The whole attempt, informational responses included.
+            if _on_asyncio():
+                async with asyncio.timeout(left):  # a third of anyio's cost per attempt
+                    return await self._exchange_async(call)
+            import anyio  # noqa: PLC0415 (trio, say: asyncio needs no anyio here)
+
+            with anyio.fail_after(left):
+                return await self._exchange_async(call)
+        except TimeoutError:
+            raise call.timed_out() from None
+        finally:
+            deadline.withdraw(published)
+
+    async def _exchange_async(self, call: _Call) -> Outcome:
+        try:
+            response = await cast("httpx.AsyncBaseTransport", self._inner).handle_async_request(call.request)
+        except httpx.TransportError as error:
+            return error
+        reader = call.reader(response)
+        try:
+            reader.check_declared_length()
+            async for chunk in _achunks(response, reader):
+                reader.feed(chunk)
+            return settled(response, reader)
+        except httpx.TransportError as error:
+            return error
+        except httpx.DecodingError as error:
+            raise reader.decoding_error(error) from error
+        finally:
+            with contextlib.suppress(httpx.TransportError):
+                await response.aclose()  # httpcore shields its own clean-up from cancellation
 
     def close(self) -> None:
         if isinstance(self._inner, httpx.BaseTransport):

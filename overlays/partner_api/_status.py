@@ -2,23 +2,60 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import re
+from typing import Final
+
+import httpx
 
 from partner_api._errors import APIStatusError, status_error_class
 from partner_api._operations import ERROR_ENVELOPES
 from partner_api._tokens import resolve_pointer
 
-if TYPE_CHECKING:
-    import httpx
+# Shorter values are not secrets worth the name, and redacting them would garble the message.
+_SHORTEST_SECRET: Final = 8
+_CREDENTIAL_HEADERS: Final = ("authorization", "x-user-token", "x-app-key")
+_SECRET_FIELD: Final = re.compile(r"key|password|secret|token", re.IGNORECASE)
+
+
+def _body_secrets(request: httpx.Request) -> list[str]:
+    """The private key or password a request body carried (obtainTokens, authenticateUser)."""
+    try:
+        body = json.loads(request.content) if request.content[:1] == b"{" else None
+    except (ValueError, RecursionError, httpx.RequestNotRead):
+        return []
+    if not isinstance(body, dict):
+        return []
+    return [value for key, value in body.items() if isinstance(value, str) and _SECRET_FIELD.search(str(key))]
+
+
+def _redact(text: str | None, request: httpx.Request | None) -> str | None:
+    """``text`` without the credentials ``request`` carried (a vendor may echo what it refused)."""
+    if not text or request is None:
+        return text
+    secrets: set[str] = set()
+    for name in _CREDENTIAL_HEADERS:
+        for value in request.headers.get_list(name):
+            secrets.add(value)
+            scheme, _, credential = value.partition(" ")
+            if credential and scheme.lower() == "bearer":
+                secrets.add(credential.strip())
+    secrets.update(_body_secrets(request))
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _SHORTEST_SECRET:
+            text = text.replace(secret, "[REDACTED]")
+    return text
 
 
 def status_error(response: httpx.Response, language: str) -> APIStatusError:
     """The error for ``response`` (read), from the spec's error envelope when the body is one."""
     code, message, echoed_id = _envelope(response)
     try:
-        sent_id = response.request.headers.get("x-request-id")
+        request: httpx.Request | None = response.request
     except RuntimeError:  # a response built without its request
-        sent_id = None
+        request = None
+    sent_id = None if request is None else request.headers.get("x-request-id")
+    code, message = _redact(code, request), _redact(message, request)
     return status_error_class(response.status_code)(
         status_code=response.status_code,
         code=code,
@@ -33,7 +70,7 @@ def _envelope(response: httpx.Response) -> tuple[str | None, str | None, str | N
     """The vendor's code, message and echoed request id, where the spec's error schemas keep them."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None, None
     for envelope in ERROR_ENVELOPES:
         found = [

@@ -16,6 +16,8 @@ from typing import Final, cast
 
 import httpx
 
+from partner_api._errors import UnsafeRedirectError
+
 logger = logging.getLogger("partner_api")
 
 REQUEST_ID_EXTENSION: Final = "partner_api.request_id"
@@ -24,6 +26,9 @@ OPERATION_EXTENSION: Final = "partner_api.operation"
 # replays and waiting for another caller's renewal included. Set by the auth flow.
 DEADLINE_EXTENSION: Final = "partner_api.deadline"
 CREDENTIAL_HEADERS: Final = ("authorization", "x-user-token", "x-app-key")
+# Marks a request object whose pinned x-request-id has been sent: its retries, 401 replay and
+# redirect hops (which share the extensions) get fresh ids, as the vendor refuses a reused one.
+_PINNED_ID_SENT: Final = "partner_api.request_id_sent"
 
 Inner = httpx.BaseTransport | httpx.AsyncBaseTransport
 _WIRES: weakref.WeakSet[Wire] = weakref.WeakSet()
@@ -33,24 +38,54 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
+def _refuse_body(request: httpx.Request, request_id: str) -> None:
+    """Refuse to carry a body to another origin (a 307/308 hop keeps it, private key included)."""
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    url = request.url
+    raise UnsafeRedirectError(
+        f"{request.method} {url.path}: a redirect to {url.scheme}://{url.netloc.decode('ascii')} would "
+        "re-send the request body (keys, passwords, payments) to another origin; refused, nothing "
+        "was sent there",
+        request_id=request_id,
+    )
+
+
 class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    def __init__(self, make_inner: Callable[[], Inner], base_url: httpx.URL, *, owned: bool) -> None:
+    def __init__(
+        self,
+        make_inner: Callable[[], Inner],
+        base_url: httpx.URL,
+        *,
+        owned: bool,
+        deadline_aware: bool = False,
+    ) -> None:
         self._make_inner = make_inner
         self._inner = make_inner()
         self._origin = origin(base_url)
         # A pool we made is ours to renew after a fork; a client the user gave us is not.
         self._owned = owned
+        # Whether every socket operation checks the call's deadline (see _deadline): our pools do.
+        self.deadline_aware = owned or deadline_aware
         _WIRES.add(self)
 
     def _stamp(self, request: httpx.Request) -> str:
-        request_id = request.extensions.get(REQUEST_ID_EXTENSION) or str(uuid.uuid4())
+        extensions = request.extensions
+        pinned = extensions.get(REQUEST_ID_EXTENSION)
+        if pinned and not extensions.get(_PINNED_ID_SENT):
+            extensions[_PINNED_ID_SENT] = True
+            request_id = cast("str", pinned)
+        else:
+            request_id = str(uuid.uuid4())
         headers = request.headers
         headers["x-request-id"] = request_id
         if origin(request.url) != self._origin:
+            _refuse_body(request, request_id)
             for name in CREDENTIAL_HEADERS:
                 if name in headers:
                     del headers[name]
-        return cast("str", request_id)
+        return request_id
 
     def _log(self, request: httpx.Request, request_id: str, started: float, outcome: str) -> None:
         if logger.isEnabledFor(logging.INFO):
@@ -127,6 +162,7 @@ class Borrowed(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport) -> None:
         self._inner = inner
+        self.deadline_aware = bool(getattr(inner, "deadline_aware", False))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return cast("httpx.BaseTransport", self._inner).handle_request(request)

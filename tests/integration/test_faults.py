@@ -59,7 +59,8 @@ def test_a_dropped_connection_is_retried_for_a_get_only(
 def test_latency_beyond_the_timeout_is_retried_then_raised(
     flavor: SandboxFlavor, sandbox: SandboxServer
 ) -> None:
-    client = _logged_in(flavor, sandbox, timeout=0.2, max_retries=1)
+    # The call may last 1 s (its longest timeout): room for a second attempt after a 0.2 s read timeout.
+    client = _logged_in(flavor, sandbox, timeout=httpx.Timeout(1.0, read=0.2), max_retries=1)
     sandbox.state.fail("listProducts", Fault(delay=0.5), times=2)
     with pytest.raises(APITimeoutError):
         flavor.call(list_products, client)
