@@ -10,6 +10,7 @@ import pytest
 import partner_api
 from partner_api import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     BadRequestError,
@@ -111,6 +112,10 @@ def _sample(kind: type[BaseException]) -> BaseException:
         return kind("log in", kind="user", operation="getAccount")
     if issubclass(kind, UnsafeRedirectError):
         return kind("refused", request_id="req-1")
+    if issubclass(kind, APIResponseValidationError):
+        return kind(
+            "getAccount answered 200 with a body that does not match", status_code=200, request_id="req-1"
+        )
     return kind("a message")
 
 
