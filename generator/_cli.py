@@ -29,6 +29,13 @@ python -m generator COMMAND --help says more about each one.
 Colour only on a terminal; NO_COLOR=1 turns it off."""
 
 
+# What an interrupted command left behind, where it can promise something.
+_AFTER_INTERRUPT = {
+    "generate": "the output folder was not changed",
+    "release": "the repository is as it was before",
+}
+
+
 def _version_text() -> str:
     # Imported here: --version is the only user of the stamp reader and the manifest's name.
     from generator import _stamp  # noqa: PLC0415
@@ -89,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{paint('error:', 'error', sys.stderr)} {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; the output folder was not changed", file=sys.stderr)
+        after = _AFTER_INTERRUPT.get(arguments.command)
+        print(f"interrupted; {after}" if after else "interrupted", file=sys.stderr)
         return 130
     return code
