@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -95,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeneratorError as error:
         print(f"{paint('error:', 'error', sys.stderr)} {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`python -m generator diff | head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         after = _AFTER_INTERRUPT.get(arguments.command)
         print(f"interrupted; {after}" if after else "interrupted", file=sys.stderr)
