@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -27,6 +28,13 @@ a spec change, step by step:
 
 python -m generator COMMAND --help says more about each one.
 Colour only on a terminal; NO_COLOR=1 turns it off."""
+
+
+# What an interrupted command left behind, where it can promise something.
+_AFTER_INTERRUPT = {
+    "generate": "the output folder was not changed",
+    "release": "the repository is as it was before",
+}
 
 
 def _version_text() -> str:
@@ -88,7 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeneratorError as error:
         print(f"{paint('error:', 'error', sys.stderr)} {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`python -m generator diff | head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
-        print("interrupted; the output folder was not changed", file=sys.stderr)
+        after = _AFTER_INTERRUPT.get(arguments.command)
+        print(f"interrupted; {after}" if after else "interrupted", file=sys.stderr)
         return 130
     return code

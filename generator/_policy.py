@@ -27,6 +27,11 @@ def _allows_breaking(old: Version, new: Version) -> bool:
     return old.is_prerelease and new.release == old.release and new > old
 
 
+def next_breaking(old: Version) -> str:
+    """The smallest version that may break what ``old`` promised."""
+    return f"0.{old.minor + 1}.0" if old.major == 0 else f"{old.major + 1}.0.0"
+
+
 def version_problems(
     old_version: str, new_version: str, spec_changed: bool, changes: list[Change]
 ) -> list[Problem]:
@@ -40,7 +45,7 @@ def version_problems(
         return []
     breaking = [change for change in changes if change.breaking]
     if spec_changed and new <= old:
-        bump = f"{old.major + 1}.0.0" if breaking else f"{old.major}.{old.minor + 1}.0 (or a patch release)"
+        bump = next_breaking(old) if breaking else f"{old.major}.{old.minor + 1}.0 (or a patch release)"
         return [
             Problem(
                 WHERE, f"is {new}, but the spec changed since {old} was generated", fix=f"set it to {bump}"
@@ -51,9 +56,9 @@ def version_problems(
         return [
             Problem(
                 WHERE,
-                f"is {new}, but {len(breaking)} breaking change(s) since {old} need a new major version: "
-                f"{listing}",
-                fix=f"set it to {old.major + 1}.0.0, or make the change compatible",
+                f"is {new}, but {len(breaking)} breaking change(s) since {old} need a new major version "
+                f"(a new minor one in 0.x): {listing}",
+                fix=f"set it to {next_breaking(old)}, or make the change compatible",
             )
         ]
     return []

@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "2.0.0"
-SPEC_SHA256: Final = "da493d41c8441350dab71fbdb7e7d74a65f17934fe167d57ac7627a27dd6810f"
-GENERATOR_SHA256: Final = "e5d9ecf83f8856850a72fbff5b159693ac64486a49635a9c103c4aa72dc3c7c0"
+__version__ = "1.0.0"
+SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
+GENERATOR_SHA256: Final = "db800680b2498fb41b21bdd028c43c9363f0e8ad28173dd905952dcdccf197d1"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "e04a98792d95957a131532c6a012e9c9d20805e470806fa921d5b5853524e3eb"
+OUTPUT_SHA256: Final = "b28be5d7772b620bde8b811874cc09dcc88f976ed55f9b039d4f6f8aa073d0ec"

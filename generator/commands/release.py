@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import signal
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from generator._errors import ReleaseError
@@ -44,12 +48,30 @@ def _git(repo: Path, *arguments: str, check: bool = True) -> str:
             capture_output=True,
             text=True,
             check=False,
+            # Out of the terminal's process group: Ctrl-C must not kill git halfway through a
+            # commit (it would leave .git/index.lock behind); see _interrupts_deferred.
+            start_new_session=True,
         )
     except OSError as error:
         raise ReleaseError(f"cannot run git: {error.strerror}; install git") from None
     if check and result.returncode != 0:
         raise ReleaseError(f"git {arguments[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
     return result.stdout if result.returncode == 0 else ""
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Ctrl-C is noted, not raised, until the block is over: the commit and the tag happen both
+    or neither. The list says whether an interrupt came."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: received.append(number))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _refuse_unclean(repo: Path) -> None:
@@ -87,19 +109,22 @@ def _run(arguments: argparse.Namespace) -> int:
     released = close_unreleased(text, version, date)
     head = _git(repo, "rev-parse", "HEAD").strip()
     newline = "\r\n" if "\r\n" in text else "\n"
-    changelog.write_bytes(released.replace("\n", newline).encode("utf-8"))
-    try:
-        _git(repo, "commit", "--quiet", "--message", f"Release {version}", "--", changelog.name)
-        _git(
-            repo,
-            *("tag", "--annotate", tag, "--message"),
-            f"partner-api {version} (spec sha256 {stamp.inputs.spec_sha256})",
-        )
-    except ReleaseError:
-        # Back to where it started: the tree was clean, so nothing else is lost.
-        _git(repo, "reset", "--quiet", "--hard", head, check=False)
-        changelog.write_bytes(original)
-        raise
+    with _interrupts_deferred() as interrupted:
+        changelog.write_bytes(released.replace("\n", newline).encode("utf-8"))
+        try:
+            _git(repo, "commit", "--quiet", "--message", f"Release {version}", "--", changelog.name)
+            _git(
+                repo,
+                *("tag", "--annotate", tag, "--message"),
+                f"partner-api {version} (spec sha256 {stamp.inputs.spec_sha256})",
+            )
+        except ReleaseError:
+            # Back to where it started: the tree was clean, so nothing else is lost.
+            _git(repo, "reset", "--quiet", "--hard", head, check=False)
+            changelog.write_bytes(original)
+            raise
+    if interrupted:
+        print("(interrupted while committing and tagging: the release was finished first)")
     print(f"released partner-api {version}: CHANGELOG.md section [{version}] - {date}, tag {tag}")
     print(f"next: git push origin HEAD {tag}, then make publish INDEX=<upload URL of your index>")
     return 0

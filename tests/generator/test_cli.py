@@ -227,3 +227,18 @@ def test_every_error_class_of_the_generator_derives_from_generator_error() -> No
 
     for value in classes.values():
         assert value.__name__ in (_errors.__doc__ or "")
+
+
+def test_a_reader_that_goes_away_ends_it_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "check"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # like `| head` that has read enough
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from generator._changelog import close_unreleased
 from generator._errors import ReleaseError
-from tests._paths import GENERATED, SPEC
+from tests._paths import GENERATED, ROOT, SPEC
 from tests.generator.conftest import CURRENT, NEXT_MINOR, run_generator, spec_data, tree, write_spec
 
 CHANGELOG = """\
@@ -166,6 +169,32 @@ def test_a_failing_commit_leaves_the_repository_as_it_was(repo: Path) -> None:
     assert _state(repo) == before
     assert (repo / "CHANGELOG.md").read_text(encoding="utf-8") == CHANGELOG
     assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_an_interrupt_while_committing_finishes_the_release_first(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "hook-started"
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\ntouch '{marker}'\nsleep 2\n", encoding="utf-8")
+    hook.chmod(0o755)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator", "release", "--repo", str(repo), "--date", "2026-12-01"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)  # as Ctrl-C would, while git runs the commit's hook
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "interrupted while committing and tagging" in stdout
+    assert _git(repo, "cat-file", "-t", "v1.0.0") == "tag"
+    assert _git(repo, "status", "--porcelain") == ""
+    assert not (repo / ".git" / "index.lock").exists()
 
 
 def test_not_a_repository_is_refused(tmp_path: Path) -> None:

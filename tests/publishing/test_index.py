@@ -50,6 +50,10 @@ class _JsonOnlyIndex(BaseHTTPRequestHandler):
             self._answer(406, "text/plain", b"JSON only")
         elif self.path == "/simple/partner-api/":
             self._answer(200, JSON_TYPE, json.dumps(PROJECT_PAGE).encode())
+        elif self.path == "/simple/private/":
+            self._answer(403, "text/plain", b"forbidden")
+        elif self.path == "/simple/not-an-index/":
+            self._answer(200, "text/plain", b"a login page, say")
         else:
             self._answer(404, "text/plain", b"no such project")
 
@@ -106,6 +110,22 @@ def test_publish_refuses_a_version_that_is_only_yanked_on_the_index(
     assert result.returncode == 1
     assert f"the index already has partner-api {__version__}; nothing was uploaded" in result.stderr
     assert [path for path, _ in seen] == ["/simple/partner-api/"]
+
+
+@pytest.mark.parametrize(
+    ("project", "message"),
+    [
+        ("private", r"the index answered 403 for http://127\.0\.0\.1:\d+/simple/private/; pass --simple-url"),
+        ("not-an-index", r"/simple/not-an-index/ is not a simple API page \(text/plain\)"),
+    ],
+)
+def test_an_answer_that_is_not_a_project_page_is_a_clear_error(
+    json_index: tuple[str, list[tuple[str, str]]], monkeypatch: pytest.MonkeyPatch, project: str, message: str
+) -> None:
+    url, _ = json_index
+    monkeypatch.setattr("generator._publish.DISTRIBUTION", project)
+    with pytest.raises(PublishError, match=message):
+        published_versions(url)
 
 
 def test_an_index_that_cannot_be_reached_is_a_clear_error() -> None:
