@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from partner_api._errors import APIStatusError, status_error_class
-from partner_api._operations import ERROR_ENVELOPES
+from partner_api._operations import CONVENTION_HEADERS, ERROR_ENVELOPES
 from partner_api._tokens import resolve_pointer
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ def status_error(response: httpx.Response, language: str) -> APIStatusError:
     """The error for ``response`` (read), from the spec's error envelope when the body is one."""
     code, message, echoed_id = _envelope(response)
     try:
-        sent_id = response.request.headers.get("x-request-id")
+        sent_id = response.request.headers.get(CONVENTION_HEADERS["request_id"])
     except RuntimeError:  # a response built without its request
         sent_id = None
     return status_error_class(response.status_code)(
