@@ -162,10 +162,23 @@ class Catalog:
         found = self._static.get((method, path))
         if found is not None:
             return found
-        root = self._tries.get(method)
+        node = root = self._tries.get(method)
         if root is None:
             return None
-        return _walk(root, path.split("/"))
+        segments = path.split("/")
+        # Greedy first (a static segment, else the templated one): one dict lookup per segment.
+        for segment in segments:
+            child = node.static.get(segment)
+            if child is None:
+                child = node.param
+                if child is None or not segment:
+                    break
+            node = child
+        else:
+            if node.operation is not None:
+                return node.operation
+        # Only where a static branch dead-ends: the full search, with backtracking.
+        return _walk(root, segments)
 
     def match_request(self, method: str, raw_path: bytes | str, base_path: str = "") -> Operation | None:
         """The operation for a request's raw path (``httpx.URL.raw_path``: query included, encoded)."""
