@@ -162,17 +162,17 @@ class Catalog:
         found = self._static.get((method, path))
         if found is not None:
             return found
-        node = root = self._tries.get(method)
+        root = self._tries.get(method)
         if root is None:
             return None
-        segments = path.split("/")
+        node, segments = root, path.split("/")
         # Greedy first (a static segment, else the templated one): one dict lookup per segment.
         for segment in segments:
             child = node.static.get(segment)
             if child is None:
-                child = node.param
-                if child is None or not segment:
+                if node.param is None or not segment:
                     break
+                child = node.param
             node = child
         else:
             if node.operation is not None:
