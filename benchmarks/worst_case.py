@@ -29,24 +29,22 @@ from partner_api import PartnerClient, Tokens
 from partner_api_client import AuthenticatedClient
 from partner_api_client._manifest import OPERATIONS
 
-# Parses as the committed spec's Account and as the size script's items (the rest of the keys
-# land in additional_properties), so both clients pay for a realistic response.
+# Parses as the committed spec's Account and ProductPage and as the size script's items (the
+# other keys land in additional_properties), so both clients pay for a realistic response.
 BODY = json.dumps(
     {
-        "id": "x1",
-        "name": "one",
-        "amount": 1,
-        "ownerId": "u",
-        "currency": "IDR",
-        "balance": "1.00",
-        "status": "active",
+        **{"id": "x1", "name": "one", "amount": 1, "ownerId": "u", "currency": "IDR"},
+        **{"balance": "1.00", "status": "active", "items": [], "page": 1, "size": 20, "total": 0},
     }
 ).encode()
 
 
-def worst_case() -> tuple[dict[str, Any], dict[str, str]]:
-    """The manifest entry of the last templated GET, and arguments that fill its path."""
+def worst_case(operation_id: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The manifest entry of the last templated GET (or of ``operation_id``), and arguments
+    that fill its path."""
     entry = [op for op in OPERATIONS if op["method"] == "GET" and "{" in op["path"]][-1]
+    if operation_id is not None:
+        entry = next(op for op in OPERATIONS if op["operation_id"] == operation_id)
     module = importlib.import_module(entry["module"])
     parameters = inspect.signature(module.sync_detailed).parameters.values()
     arguments = {
@@ -59,8 +57,8 @@ def _answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, content=BODY, headers={"content-type": "application/json"})
 
 
-def variants() -> dict[str, Callable[[], object]]:
-    entry, arguments = worst_case()
+def variants(operation_id: str | None = None) -> dict[str, Callable[[], object]]:
+    entry, arguments = worst_case(operation_id)
     module = importlib.import_module(entry["module"])
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)
     tokens = Tokens(
@@ -137,9 +135,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--calls", action="store_true", help="count calls only (noise-free)")
+    parser.add_argument("--operation", help="another operation than the worst case, to compare")
     arguments = parser.parse_args()
-    entry, _ = worst_case()
-    chosen = variants()
+    entry, _ = worst_case(arguments.operation)
+    chosen = variants(arguments.operation)
     result: dict[str, Any] = {"operation": entry["operation_id"], "operations": len(OPERATIONS)}
     result["calls"] = {name: calls(call) for name, call in chosen.items()}
     result["match_us"] = _match_cost(entry)

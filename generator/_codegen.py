@@ -165,12 +165,40 @@ class Codegen:
     def stop(self) -> None:
         for process in self._processes.values():
             if process.poll() is None:
-                # The whole group: openapi-python-client runs ruff as its post hooks, and a ruff
-                # that outlived a killed tool went on writing into the staging folder after it
-                # was removed (the ".generated.staging-*" folder a refused spec left behind).
+                # With its children: openapi-python-client runs ruff as its post hooks, and a
+                # ruff that outlived a killed tool went on writing into the staging folder while
+                # it was being removed (the ".generated.staging-*" folder a refused spec left).
+                # The tools stay in our process group, so killing a run still reaches them all.
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                    os.kill(process.pid, signal.SIGSTOP)  # it starts no more children meanwhile
+                    for child in _descendants(process.pid):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(child, signal.SIGKILL)
+                    process.kill()
                 process.communicate()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid``, from /proc (Linux); none found elsewhere."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1 and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -182,7 +210,6 @@ def _start(name: str, command: list[str], cwd: Path) -> subprocess.Popen[str]:
             text=True,
             env=_tool_environment(),
             cwd=cwd,
-            start_new_session=True,  # its own process group, so stop() reaches its children too
         )
     except OSError as error:
         raise CodegenError(f"{name} could not start: {error}") from None

@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.0.0"
 SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "db800680b2498fb41b21bdd028c43c9363f0e8ad28173dd905952dcdccf197d1"
+GENERATOR_SHA256: Final = "809280692c673fec1f771db029357b4e32df65fef271ac007b1fe7dc084ded10"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "b28be5d7772b620bde8b811874cc09dcc88f976ed55f9b039d4f6f8aa073d0ec"
+OUTPUT_SHA256: Final = "43f2356d59a01e56c4cdc7e10886040c6d4e49a160d5f63a63f84e0e37603ba8"

@@ -122,11 +122,11 @@ class Catalog:
         # Per method, a trie of path segments: a lookup costs the same at 7 operations or 800,
         # a static segment wins over a templated one (/items/search before /items/{id}), and a
         # percent-encoded slash stays inside its segment.
-        self._static: dict[tuple[str, str], Operation] = {}
+        self._static: dict[str, dict[str, Operation]] = {}
         self._tries: dict[str, _Node] = {}
         for operation in self.operations:
             if not operation.templated:
-                self._static[(operation.method, operation.path)] = operation
+                self._static.setdefault(operation.method, {})[operation.path] = operation
                 continue
             node = self._tries.setdefault(operation.method, _Node())
             for segment in operation.path.split("/"):
@@ -159,17 +159,33 @@ class Catalog:
 
     def match(self, method: str, path: str) -> Operation | None:
         """The operation for a path as the spec writes it (percent-encoded, without the base path)."""
-        found = self._static.get((method, path))
+        statics = self._static.get(method)
+        found = statics.get(path) if statics is not None else None
         if found is not None:
             return found
         root = self._tries.get(method)
         if root is None:
             return None
-        return _walk(root, path.split("/"))
+        node, segments = root, path.split("/")
+        # Greedy first (a static segment, else the templated one): one dict lookup per segment.
+        for segment in segments:
+            child = node.static.get(segment)
+            if child is None:
+                if node.param is None or not segment:
+                    break
+                child = node.param
+            node = child
+        else:
+            if node.operation is not None:
+                return node.operation
+        # Only where a static branch dead-ends: the full search, with backtracking.
+        return _walk(root, segments)
 
     def match_request(self, method: str, raw_path: bytes | str, base_path: str = "") -> Operation | None:
         """The operation for a request's raw path (``httpx.URL.raw_path``: query included, encoded)."""
-        path = (raw_path.decode("ascii") if isinstance(raw_path, bytes) else raw_path).partition("?")[0]
+        path = raw_path.decode("ascii") if isinstance(raw_path, bytes) else raw_path
+        if "?" in path:
+            path = path.partition("?")[0]
         if base_path and path.startswith(base_path):
             path = path[len(base_path) :]
         return self.match(method, path)

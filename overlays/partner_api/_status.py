@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from typing import Final
 
 import httpx
 
 from partner_api._errors import APIStatusError, status_error_class
-from partner_api._operations import ERROR_ENVELOPES
+from partner_api._operations import CONVENTION_HEADERS, ERROR_ENVELOPES
 from partner_api._tokens import resolve_pointer
 
 # Shorter values are not secrets worth the name, and redacting them would garble the message.
@@ -19,9 +20,16 @@ _SECRET_FIELD: Final = re.compile(r"key|password|secret|token", re.IGNORECASE)
 
 
 def _body_secrets(request: httpx.Request) -> list[str]:
-    """The private key or password a request body carried (obtainTokens, authenticateUser)."""
+    """The private key or password a request body carried (obtainTokens, authenticateUser), as
+    JSON or as a form, the two media types the client sends bodies in."""
     try:
-        body = json.loads(request.content) if request.content[:1] == b"{" else None
+        content = request.content
+        if content[:1] == b"{":
+            body = json.loads(content)
+        elif "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+            body = dict(urllib.parse.parse_qsl(content.decode("ascii", "replace")))
+        else:
+            return []
     except (ValueError, RecursionError, httpx.RequestNotRead):
         return []
     if not isinstance(body, dict):
@@ -54,7 +62,7 @@ def status_error(response: httpx.Response, language: str) -> APIStatusError:
         request: httpx.Request | None = response.request
     except RuntimeError:  # a response built without its request
         request = None
-    sent_id = None if request is None else request.headers.get("x-request-id")
+    sent_id = None if request is None else request.headers.get(CONVENTION_HEADERS["request_id"])
     code, message = _redact(code, request), _redact(message, request)
     return status_error_class(response.status_code)(
         status_code=response.status_code,

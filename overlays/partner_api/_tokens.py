@@ -140,14 +140,3 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
         else:
             return None
     return node
-
-
-def build_at_pointer(pointer: str, value: object) -> dict[str, Any]:
-    """A JSON object holding ``value`` at ``pointer``: the body that carries the private key."""
-    keys = [escaped.replace("~1", "/").replace("~0", "~") for escaped in pointer[1:].split("/")]
-    document: dict[str, Any] = {}
-    node = document
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    node[keys[-1]] = value
-    return document

@@ -89,6 +89,32 @@ def _check_credentials(response: httpx.Response, values: dict[str, set[str]]) ->
     return found
 
 
+def _stale_tokens(responses: list[httpx.Response]) -> list[str]:
+    """Requests that carried a token other than the latest issued of its kind (a rotated-out
+    refresh token, say), replaying the recorded exchanges in order."""
+    latest: dict[str, str] = {}
+    found = []
+    for response in responses:
+        request = response.request
+        operation = CATALOG.match_request(request.method, request.url.raw_path)
+        if operation is None:
+            continue
+        where = f"{operation.operation_id} ({request.method} {request.url.raw_path.decode()})"
+        sent = {"user": request.headers.get("x-user-token")} if operation.user_token else {}
+        if operation.bearer is not None:
+            sent[operation.bearer] = request.headers.get("authorization", "").removeprefix("Bearer ")
+        for kind, token in sent.items():
+            if kind in latest and token != latest[kind]:
+                found.append(f"{where}: sent an outdated {kind} token")
+        if operation.issues and response.is_success:
+            body = response.json()
+            for issued in operation.issues:
+                token = resolve_pointer(body, issued.field)
+                if isinstance(token, str):
+                    latest[issued.kind] = token
+    return found
+
+
 def _pick(condition: Any) -> Operation:
     return next(op for op in sorted(CATALOG.operations, key=lambda op: op.operation_id) if condition(op))
 
@@ -170,6 +196,7 @@ def journey(spec_path: Path, url: str, flavor_name: str) -> dict[str, Any]:
     report["wrong_credentials"] = [
         problem for r in recorder.responses for problem in _check_credentials(r, values)
     ]
+    report["stale_tokens"] = _stale_tokens(recorder.responses)
     return report
 
 

@@ -83,6 +83,8 @@ def test_the_journey_through_prism(generated: tuple[Path, Path, Prism], flavor: 
     report = _journey(spec, output, prism.url, flavor)
     assert report["violations"] == []
     assert report["wrong_credentials"] == []
+    # Every request carried the latest token of its kind: a rotated refresh token is never sent.
+    assert report["stale_tokens"] == []
     assert all(200 <= status < 300 for status in report["steps"].values()), report["steps"]
     called = [operation for operation, _ in report["operations"]]
     assert None not in called
@@ -103,3 +105,28 @@ def test_the_journey_through_prism(generated: tuple[Path, Path, Prism], flavor: 
     assert error["type"] == "NotFoundError"
     assert error["code"]
     assert error["message"]
+
+
+def test_the_journey_sees_a_rotated_out_token() -> None:
+    import httpx
+
+    from tests.corpus.journey import _stale_tokens
+
+    def exchange(method: str, path: str, bearer: str | None, status: int, body: object) -> httpx.Response:
+        headers = {"authorization": f"Bearer {bearer}"} if bearer else {}
+        request = httpx.Request(method, f"https://api.test{path}", headers=headers)
+        return httpx.Response(status, json=body, request=request)
+
+    first = {"accessToken": "a1", "refreshToken": "r1", "tokenType": "Bearer"}
+    first |= {"accessTokenExpiresIn": 1, "refreshTokenExpiresIn": 1}
+    responses = [
+        exchange("POST", "/v1/auth/token", None, 200, first),
+        exchange("GET", "/v1/products", "a1", 200, {}),
+        exchange("POST", "/v1/auth/access-token", "r0", 200, {"accessToken": "a2", "expiresIn": 1}),
+        exchange("GET", "/v1/products", "a1", 200, {}),
+    ]
+    found = _stale_tokens(responses)
+    assert found == [
+        "renewAccessToken (POST /v1/auth/access-token): sent an outdated refresh token",
+        "listProducts (GET /v1/products): sent an outdated access token",
+    ]
