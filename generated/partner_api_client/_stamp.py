@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.0.0"
-SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "809280692c673fec1f771db029357b4e32df65fef271ac007b1fe7dc084ded10"
+__version__ = "2.0.0"
+SPEC_SHA256: Final = "da493d41c8441350dab71fbdb7e7d74a65f17934fe167d57ac7627a27dd6810f"
+GENERATOR_SHA256: Final = "82d727f332a5fc2838651367f791c4b97a2e728b54c3c86247eff989972906ab"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "43f2356d59a01e56c4cdc7e10886040c6d4e49a160d5f63a63f84e0e37603ba8"
+OUTPUT_SHA256: Final = "e04a98792d95957a131532c6a012e9c9d20805e470806fa921d5b5853524e3eb"

@@ -192,7 +192,7 @@ def test_an_interrupt_while_committing_finishes_the_release_first(repo: Path, tm
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert "interrupted while committing and tagging" in stdout
-    assert _git(repo, "cat-file", "-t", "v1.0.0") == "tag"
+    assert _git(repo, "cat-file", "-t", f"v{CURRENT}") == "tag"
     assert _git(repo, "status", "--porcelain") == ""
     assert not (repo / ".git" / "index.lock").exists()
 
