@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from tests._paths import PACKAGE, ROOT, SPEC
-from tests.generator.conftest import run_generator, tree
+from tests.generator.conftest import NEXT_MINOR, run_generator, tree
 
 # Runs the CLI in-process with an audit hook that records every subprocess and every import of
 # the codegen tool: proof, with no timing involved, that the fast path runs neither.
@@ -81,7 +81,7 @@ def test_the_models_are_regenerated_when_a_schema_changes(tmp_path: Path, commit
     from tests.generator.conftest import spec_data, write_spec
 
     data = spec_data()
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     data["components"]["schemas"]["Product"]["properties"]["rating"] = {"type": "integer"}
     spec = write_spec(tmp_path, data)
     code, events, stdout = _audited("generate", "--spec", spec, "--output", committed_copy)
@@ -130,7 +130,7 @@ def test_the_spec_is_validated_once_per_run_and_remembered(tmp_path: Path, commi
     from tests.generator.conftest import spec_data, write_spec
 
     data = spec_data()
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     data["paths"]["/v1/products"]["get"]["summary"] = "List the products"
     spec = write_spec(tmp_path, data)
     cache = tmp_path / "cache"
