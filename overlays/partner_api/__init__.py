@@ -28,6 +28,7 @@ from partner_api._errors import (
     RateLimitError,
     ReauthenticationRequired,
     ServerError,
+    TokenStoreError,
     UnprocessableEntityError,
 )
 from partner_api._tokens import Tokens
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimitError",
     "ReauthenticationRequired",
     "ServerError",
+    "TokenStoreError",
     "Tokens",
     "UnprocessableEntityError",
     "__provenance__",
