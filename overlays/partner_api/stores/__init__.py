@@ -34,11 +34,15 @@ The contract, for anyone writing a store or calling one:
 
 from partner_api._errors import TokenStoreError
 from partner_api.stores._base import StoreKey, TokenStore, namespace_for
+from partner_api.stores._file import FileTokenStore
 from partner_api.stores._flow import arenew_once, renew_once
 from partner_api.stores._memory import MemoryTokenStore
+from partner_api.stores._redis import RedisTokenStore
 
 __all__ = [
+    "FileTokenStore",
     "MemoryTokenStore",
+    "RedisTokenStore",
     "StoreKey",
     "TokenStore",
     "TokenStoreError",
