@@ -120,3 +120,18 @@ def test_repr_hides_tokens_and_the_dict_is_what_holds_them() -> None:
     assert "acc-1" not in repr(tokens)
     assert "ref-1" not in str(tokens)
     assert pickle.loads(pickle.dumps(tokens)) == tokens  # noqa: S301 (our own bytes)
+
+
+def test_stores_surface_is_sorted_and_complete() -> None:
+    import types
+
+    from partner_api import stores
+
+    public = {
+        name
+        for name in dir(stores)
+        if not name.startswith("_") and not isinstance(getattr(stores, name), types.ModuleType)
+    }
+    assert stores.__all__ == sorted(stores.__all__)
+    assert public == set(stores.__all__)
+    assert {"TokenStore", "MemoryTokenStore", "FileTokenStore", "RedisTokenStore"} <= public
