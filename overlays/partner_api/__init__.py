@@ -29,6 +29,7 @@ from partner_api._errors import (
     RateLimitError,
     ReauthenticationRequired,
     ServerError,
+    TokenStoreError,
     UnprocessableEntityError,
 )
 from partner_api._tokens import Tokens
@@ -62,6 +63,7 @@ __all__ = [
     "RateLimitError",
     "ReauthenticationRequired",
     "ServerError",
+    "TokenStoreError",
     "Tokens",
     "UnprocessableEntityError",
     "__provenance__",

@@ -5,6 +5,7 @@
     │   └── InvalidHeaderValue                 a value that cannot travel in an HTTP header
     ├── ClientClosedError                      a call through a client (or one derived from
     │                                          it) after the root client was closed
+    ├── TokenStoreError                        the token store (file, Redis) failed or timed out
     ├── MissingTokenError                      the operation needs a token the client lacks;
     │   │                                      raised before anything is sent
     │   └── ReauthenticationRequired           the user token is gone or rejected: log in again
@@ -46,6 +47,12 @@ class InvalidHeaderValue(ConfigurationError):
 
 class ClientClosedError(PartnerAPIError):
     """The client, or the root client it was derived from, is closed: its connections are gone."""
+
+
+class TokenStoreError(PartnerAPIError):
+    """The token store could not be read, written or locked (Redis unreachable, a lock held too
+    long, an unreadable file). Tokens the vendor already issued are kept in memory and saved on
+    the store's next change."""
 
 
 class MissingTokenError(PartnerAPIError):
