@@ -80,6 +80,11 @@ class _Obtain:
 
 
 @dataclass(frozen=True, slots=True)
+class _Load:
+    """Read the token store, once per book: another process may already hold newer tokens."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Read:
     response: httpx.Response
 
@@ -91,7 +96,7 @@ class _Capture:
     sent_at: float
 
 
-_Step = httpx.Request | _Obtain | _Read | _Capture
+_Step = httpx.Request | _Load | _Obtain | _Read | _Capture
 
 
 class PartnerAuth(httpx.Auth):
@@ -112,6 +117,8 @@ class PartnerAuth(httpx.Auth):
             )
         request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + self._options.budget)
         operation = self._operation(request)
+        if not self._keyring.loaded:
+            yield _Load()
         held = self._keyring.held
         kind = self._needs_renewal(operation, held)
         if kind is not None:
@@ -188,10 +195,12 @@ class PartnerAuth(httpx.Auth):
             except Exception as error:  # noqa: BLE001 (handed to the flow, which decides)
                 failure = error
 
-    def _do(self, step: _Obtain | _Read | _Capture, request: httpx.Request) -> Any:
+    def _do(self, step: _Load | _Obtain | _Read | _Capture, request: httpx.Request) -> Any:
         keyring = self._keyring
         if isinstance(step, _Read):
             return step.response.read()
+        if isinstance(step, _Load):
+            return keyring.load()
         if isinstance(step, _Capture):
             plan = self._context.renewal.capture(step.operation, step.response, keyring.held, step.sent_at)
             return run(plan, _no_send, keyring)
@@ -206,10 +215,12 @@ class PartnerAuth(httpx.Auth):
             request=request,
         )
 
-    async def _do_async(self, step: _Obtain | _Read | _Capture, request: httpx.Request) -> Any:
+    async def _do_async(self, step: _Load | _Obtain | _Read | _Capture, request: httpx.Request) -> Any:
         keyring = self._keyring
         if isinstance(step, _Read):
             return await step.response.aread()
+        if isinstance(step, _Load):
+            return await keyring.aload()
         if isinstance(step, _Capture):
             plan = self._context.renewal.capture(step.operation, step.response, keyring.held, step.sent_at)
             return await run_async(plan, _no_send_async, keyring)

@@ -56,12 +56,14 @@ from partner_api._wire import (
     ThroughClient,
     Wire,
 )
+from partner_api.stores import StoreKey, TokenStore, namespace_for
 from partner_api_client import AuthenticatedClient
 from partner_api_client._stamp import __version__
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "NOT_GIVEN", "AsyncPartnerClient", "PartnerClient"]
 
 USER_AGENT: Final = f"partner-api-python/{__version__}"
+ROOT_SESSION: Final = "root"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class _Runtime:
         "config",
         "context",
         "identity",
+        "namespace",
         "notifier",
         "sessions",
         "user_kinds",
@@ -96,10 +99,22 @@ class _Runtime:
         )
         self.client_kinds, self.user_kinds = split_kinds(TOKEN_SCOPES)
         self.notifier = Notifier(config.on_tokens_changed)
+        # Keys in the token store: one namespace per app key and base URL, then per session.
+        self.namespace = namespace_for(config.app_key, str(config.base_url))
         # The client identity: its tokens are the client-scoped kinds, for every session.
-        self.identity = TokenBook(Held.from_tokens(config.tokens), self.client_kinds, None)
+        self.identity = TokenBook(
+            Held.from_tokens(config.tokens), self.client_kinds, None, StoreKey.client(self.namespace)
+        )
         # Live sessions by key: asking twice for one user gives the same tokens and renewer.
         self.sessions: weakref.WeakValueDictionary[str, TokenBook] = weakref.WeakValueDictionary()
+
+    @property
+    def store(self) -> TokenStore:
+        return self.config.token_store
+
+    def store_key(self, key: str | None) -> StoreKey:
+        # The root client's own session has a key of its own, shared by processes alike.
+        return StoreKey(self.namespace, ROOT_SESSION) if key is None else StoreKey.user(self.namespace, key)
 
     def __repr__(self) -> str:
         return f"_Runtime(base_url={str(self.config.base_url)!r}, sessions={len(self.sessions)})"
@@ -237,11 +252,11 @@ class _PartnerClientBase(AuthenticatedClient):
             config.timeout,
             config.max_retries,
         )
-        keyring = Keyring(runtime.identity, session, runtime.notifier)
+        keyring = Keyring(runtime.identity, session, runtime.notifier, runtime.store)
         self._setup(runtime, keyring, settings, owns_transport=True, template=None)
 
     def _new_book(self, runtime: _Runtime, tokens: Tokens, key: str | None) -> TokenBook:
-        book = TokenBook(Held.from_tokens(tokens), runtime.user_kinds, key)
+        book = TokenBook(Held.from_tokens(tokens), runtime.user_kinds, key, runtime.store_key(key))
         book.renewer = self._renewer_factory(book)
         return book
 
@@ -326,7 +341,7 @@ class _PartnerClientBase(AuthenticatedClient):
         if not isinstance(on_tokens_changed, _NotGiven):
             check_callback(on_tokens_changed, awaits_callbacks=self._awaits_callbacks)
             notifier = Notifier(on_tokens_changed)
-        keyring = Keyring(identity, book, notifier)
+        keyring = Keyring(identity, book, notifier, runtime.store)
         return self._derive(keyring, self._settings, self if self._template is None else self._template)
 
     def with_options(

@@ -17,6 +17,7 @@ from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import ENVIRONMENTS
 from partner_api._tokens import Tokens
+from partner_api.stores import MemoryTokenStore, TokenStore
 
 Language = Literal["id", "en"]
 LANGUAGES: Final = ("id", "en")
@@ -53,7 +54,7 @@ class Config:
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None
     follow_redirects: bool
     raise_for_status: bool
-    token_store: Any
+    token_store: TokenStore
 
     @property
     def owns_pool(self) -> bool:
@@ -100,8 +101,19 @@ def configure(
         transport=transport,
         follow_redirects=bool(follow_redirects),
         raise_for_status=bool(raise_for_status),
-        token_store=token_store,
+        token_store=check_store(token_store),
     )
+
+
+def check_store(store: object) -> TokenStore:
+    if store is None:
+        return MemoryTokenStore()  # this process only: the client's behaviour without a store
+    if not isinstance(store, TokenStore):
+        raise ConfigurationError(
+            "token_store must be a partner_api.stores.TokenStore (MemoryTokenStore, FileTokenStore, "
+            f"RedisTokenStore), not {type(store).__name__}"
+        )
+    return store
 
 
 def check_tokens(tokens: object) -> Tokens:

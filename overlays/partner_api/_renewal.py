@@ -41,10 +41,12 @@ from partner_api._tokens import (
     TOKEN_KINDS,
     Held,
     TokenKind,
+    Tokens,
     build_at_pointer,
     checked_lifetime,
     resolve_pointer,
 )
+from partner_api.stores._flow import arenew_once, renew_once
 
 if TYPE_CHECKING:
     from partner_api._keyring import Keyring, TokenBook
@@ -245,6 +247,7 @@ def run(plan: Plan, send: Sender, keyring: Keyring) -> Held:
                 reply = send(step)
             else:
                 keyring.store(step.held, step.kinds)
+                keyring.save(step.kinds)
                 notify(keyring)
     except StopIteration as done:
         held: Held = done.value
@@ -261,6 +264,7 @@ async def run_async(plan: Plan, send: AsyncSender, keyring: Keyring) -> Held:
                 reply = await send(step)
             else:
                 keyring.store(step.held, step.kinds)
+                await keyring.asave(step.kinds)
                 await notify_async(keyring)
     except StopIteration as done:
         held: Held = done.value
@@ -408,9 +412,8 @@ class SyncRenewer:
                 # The renewal this thread waited for failed: that is its answer too, rather
                 # than one more attempt per waiting thread; a copy of its own, chained.
                 raise own_copy(failure[2]) from failure[2]
-            plan = self._renewal.obtain(keyring, kind, used, rejected=rejected)
             try:
-                return run(plan, lambda step: self._send(step, deadline), keyring)
+                return self._renew(keyring, kind, used, rejected=rejected, deadline=deadline)
             except Exception as error:
                 failure_error = _as_partner_error(error, kind)
                 self._failure = (self._runs, kind, failure_error)
@@ -423,6 +426,33 @@ class SyncRenewer:
                 self._runs += 1
         finally:
             self._lock.release()
+
+    def _renew(
+        self, keyring: Keyring, kind: TokenKind, used: Held, *, rejected: bool, deadline: float | None
+    ) -> Held:
+        def send(step: Send) -> httpx.Response:
+            return self._send(step, deadline)
+
+        backend, book = keyring.backend, self._book
+        if backend is None or book.store_key is None:
+            return run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring)
+        renewed: list[Held] = []
+
+        def renew(stored: Tokens | None) -> Tokens:
+            # Under the store's lock, from the freshest tokens: another process may have rotated.
+            book.absorb(stored)
+            held = run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring)
+            renewed.append(held)
+            return held.tokens
+
+        # Lock, re-read, renew only if no other process did; the plan saves what it publishes.
+        tokens = renew_once(
+            backend, book.store_key, kind, used.token(kind), renew, margin=margin(used, kind), kinds=()
+        )
+        if renewed:
+            return renewed[0]
+        book.absorb(tokens)
+        return keyring.held
 
     def _after_fork(self) -> None:
         # The parent may have held the lock at fork time; the child's copy would stay locked.
@@ -477,7 +507,7 @@ class AsyncRenewer:
                     f"renewing the {kind} token gave no usable {kind} token", kind=kind, operation="-"
                 )
         plan = self._renewal.obtain(keyring, kind, used, rejected=rejected)
-        task = loop.create_task(self._run(plan, keyring, kind, early=early, deadline=deadline))
+        task = loop.create_task(self._run(plan, keyring, kind, used, early=early, deadline=deadline))
         task.add_done_callback(_consume_outcome)
         self._inflight = (task, kind)
         return await self._wait(task, kind, deadline, request)
@@ -495,10 +525,17 @@ class AsyncRenewer:
             raise _timed_out(request or httpx.Request("POST", "/"), kind) from None
 
     async def _run(
-        self, plan: Plan, keyring: Keyring, kind: TokenKind, *, early: bool, deadline: float | None
+        self,
+        plan: Plan,
+        keyring: Keyring,
+        kind: TokenKind,
+        used: Held,
+        *,
+        early: bool,
+        deadline: float | None,
     ) -> Held:
         try:
-            return await run_async(plan, lambda step: self._send(step, deadline), keyring)
+            return await self._renew(plan, keyring, kind, used, deadline)
         except Exception as error:
             failure = _as_partner_error(error, kind)
             if early:
@@ -506,6 +543,32 @@ class AsyncRenewer:
             if failure is error:
                 raise
             raise failure from error
+
+    async def _renew(
+        self, plan: Plan, keyring: Keyring, kind: TokenKind, used: Held, deadline: float | None
+    ) -> Held:
+        async def send(step: Send) -> httpx.Response:
+            return await self._send(step, deadline)
+
+        backend, book = keyring.backend, self._book
+        if backend is None or book.store_key is None:
+            return await run_async(plan, send, keyring)
+        renewed: list[Held] = []
+
+        async def renew(stored: Tokens | None) -> Tokens:
+            book.absorb(stored)
+            held = await run_async(plan, send, keyring)
+            renewed.append(held)
+            return held.tokens
+
+        tokens = await arenew_once(
+            backend, book.store_key, kind, used.token(kind), renew, margin=margin(used, kind), kinds=()
+        )
+        if renewed:
+            return renewed[0]
+        plan.close()
+        book.absorb(tokens)
+        return keyring.held
 
     def _after_fork(self) -> None:
         # A renewal in flight at fork time belongs to the parent's event loop, gone in the child.
