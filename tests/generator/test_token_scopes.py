@@ -25,8 +25,8 @@ def _problems(edit: Callable[[dict[str, Any]], None]) -> list[str]:
 def test_the_spec_declares_a_scope_for_every_token_and_the_manifest_carries_it() -> None:
     declared = spec_data()["x-partner-token-scopes"]
     assert declared == {"access": "client", "refresh": "client", "user": "user"}
-    assert _manifest.TOKEN_SCOPES == declared
-    assert TOKEN_SCOPES == declared
+    assert declared == _manifest.TOKEN_SCOPES
+    assert declared == TOKEN_SCOPES
     assert _manifest.TOKEN_KINDS == ("access", "refresh", "user")
 
 
