@@ -182,8 +182,12 @@ def _compose(client: Held, session: Held, session_kinds: frozenset[TokenKind]) -
         source = session.tokens if kind in session_kinds else client.tokens
         for name in _FIELDS[kind]:
             object.__setattr__(tokens, name, getattr(source, name))
-    deadlines = {k: (session if k in session_kinds else client).deadlines.get(k) for k in TOKEN_KINDS}
-    lifetimes = {k: (session if k in session_kinds else client).lifetimes.get(k) for k in TOKEN_KINDS}
+    deadlines: dict[str, float | None] = {
+        k: (session if k in session_kinds else client).deadlines.get(k) for k in TOKEN_KINDS
+    }
+    lifetimes: dict[str, float | None] = {
+        k: (session if k in session_kinds else client).lifetimes.get(k) for k in TOKEN_KINDS
+    }
     return Held(tokens, deadlines, lifetimes)
 
 
