@@ -35,6 +35,7 @@ class TokenBook:
     """The current generation of the tokens one owner holds (``kinds``), and its renewer."""
 
     __slots__ = (
+        "__weakref__",
         "_write",
         "early_renewal_not_before",
         "held",
