@@ -73,7 +73,7 @@ def _body_required(spec: Spec, operation: _spec.Operation) -> bool:
     return isinstance(body, dict) and body.get("required") is True
 
 
-def render(found: list[Entry], environments: dict[str, str]) -> str:
+def render(found: list[Entry], environments: dict[str, str], scopes: dict[str, str]) -> str:
     """The manifest as a typed Python module: imported, not parsed, and checked by mypy."""
     operations = "".join(f"    {entry.as_dict()!r},\n" for entry in found)
     return f'''{GENERATED_MARK}
@@ -85,12 +85,14 @@ whether ``x-user-token`` goes along; ``body_required`` whether a request body is
 ``private_key_field`` points where the request body takes the client's private key;
 ``removed_headers`` are the convention headers the generator took out of the generated
 signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
-spec's server URLs.
+spec's server URLs. ``TOKEN_SCOPES`` says which tokens belong to the client system
+(``client``: shared by every user's session) and which to one end user (``user``).
 """
 
 from typing import Final, Literal, TypedDict
 
 TokenKind = Literal["access", "refresh", "user"]
+TokenScope = Literal["client", "user"]
 
 
 class IssuedToken(TypedDict):
@@ -113,7 +115,10 @@ class Operation(TypedDict):
     removed_headers: tuple[str, ...]
 
 
-MANIFEST_VERSION: Final = 1
+MANIFEST_VERSION: Final = 2
+
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = {_spec.TOKEN_KINDS!r}
+TOKEN_SCOPES: Final[dict[TokenKind, TokenScope]] = {scopes!r}
 
 ENVIRONMENTS: Final[dict[str, str]] = {environments!r}
 

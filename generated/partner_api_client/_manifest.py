@@ -7,12 +7,14 @@ whether ``x-user-token`` goes along; ``body_required`` whether a request body is
 ``private_key_field`` points where the request body takes the client's private key;
 ``removed_headers`` are the convention headers the generator took out of the generated
 signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment names to the
-spec's server URLs.
+spec's server URLs. ``TOKEN_SCOPES`` says which tokens belong to the client system
+(``client``: shared by every user's session) and which to one end user (``user``).
 """
 
 from typing import Final, Literal, TypedDict
 
 TokenKind = Literal["access", "refresh", "user"]
+TokenScope = Literal["client", "user"]
 
 
 class IssuedToken(TypedDict):
@@ -35,7 +37,14 @@ class Operation(TypedDict):
     removed_headers: tuple[str, ...]
 
 
-MANIFEST_VERSION: Final = 1
+MANIFEST_VERSION: Final = 2
+
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("access", "refresh", "user")
+TOKEN_SCOPES: Final[dict[TokenKind, TokenScope]] = {
+    "access": "client",
+    "refresh": "client",
+    "user": "user",
+}
 
 ENVIRONMENTS: Final[dict[str, str]] = {
     "staging": "https://api.staging.partner.invalid",

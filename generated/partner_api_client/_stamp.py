@@ -3,8 +3,8 @@
 
 from typing import Final
 
-__version__ = "1.0.0"
-SPEC_SHA256: Final = "5abc44396cd751ffd93a1a0bb9cf2c23f87d709fd58cd969f8b4933bb17521e4"
-GENERATOR_SHA256: Final = "9a62735652ef42c27e183ddf4e201a06410377a9bd99301443b2afd21a4a7ff5"
+__version__ = "1.1.0"
+SPEC_SHA256: Final = "848a2649f6d4c02e5f27a49bec18a4f7f25325e45f63d5c3d93769625a9b6ef3"
+GENERATOR_SHA256: Final = "ad83a8aa207aa5ca8b0b92dba55d75bb3172f0986ce519d65b2514827a05c862"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
-OUTPUT_SHA256: Final = "b28be5d7772b620bde8b811874cc09dcc88f976ed55f9b039d4f6f8aa073d0ec"
+OUTPUT_SHA256: Final = "eaf8a4ec3673a12400d19d307f9f99d9d075aaec93ed42a248cf66230cc261f2"

@@ -3,6 +3,8 @@
     PartnerAPIError
     ├── ConfigurationError (also ValueError)   bad constructor or with_options() input
     │   └── InvalidHeaderValue                 a value that cannot travel in an HTTP header
+    ├── ClientClosedError                      a call through a client (or one derived from
+    │                                          it) after the root client was closed
     ├── TokenStoreError                        the token store (file, Redis) failed or timed out
     ├── MissingTokenError                      the operation needs a token the client lacks;
     │   │                                      raised before anything is sent
@@ -41,6 +43,10 @@ class ConfigurationError(PartnerAPIError, ValueError):
 
 class InvalidHeaderValue(ConfigurationError):
     """A value that would be unsafe or invalid in an HTTP header (CR, LF, NUL, non-ASCII, ...)."""
+
+
+class ClientClosedError(PartnerAPIError):
+    """The client, or the root client it was derived from, is closed: its connections are gone."""
 
 
 class TokenStoreError(PartnerAPIError):

@@ -96,7 +96,7 @@ def _operation(entry: _manifest.Operation) -> Operation:
     )
 
 
-SUPPORTED_MANIFEST_VERSION: Final = 1
+SUPPORTED_MANIFEST_VERSION: Final = 2
 if _manifest.MANIFEST_VERSION != SUPPORTED_MANIFEST_VERSION:  # pragma: no cover (a stale install)
     raise ImportError(
         f"partner_api reads operation manifest version {SUPPORTED_MANIFEST_VERSION}, but "
@@ -105,3 +105,5 @@ if _manifest.MANIFEST_VERSION != SUPPORTED_MANIFEST_VERSION:  # pragma: no cover
 
 CATALOG: Final = Catalog(_operation(entry) for entry in _manifest.OPERATIONS)
 ENVIRONMENTS: Final[Mapping[str, str]] = dict(_manifest.ENVIRONMENTS)
+# Whose each token is: "client" (the client system's, shared by every session) or "user".
+TOKEN_SCOPES: Final[Mapping[TokenKind, str]] = dict(_manifest.TOKEN_SCOPES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -19,6 +20,45 @@ from partner_api._headers import check_header_value
 
 TokenKind = Literal["access", "refresh", "user"]
 TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("access", "refresh", "user")
+
+logger = logging.getLogger("partner_api")
+
+# A lifetime this long is no lifetime (and 1e12 s would overflow a datetime): treated as unknown.
+MAX_LIFETIME: Final = 1e11
+_warned_lifetimes: set[tuple[str, str]] = set()
+
+
+def checked_lifetime(value: object, operation: str, kind: str) -> float | None:
+    """The token's lifetime in seconds, or None (unknown) when the vendor sent an unusable one.
+
+    NaN, infinities, huge numbers, zero and negative lifetimes would either raise or make every
+    call renew: the token is kept with an unknown lifetime instead (renewed after a 401), and
+    the first such answer per operation and token is logged.
+    """
+    if value is None:
+        return None
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int of hundreds of digits
+            seconds = None
+    if seconds is not None and math.isfinite(seconds) and 0 < seconds <= MAX_LIFETIME:
+        return seconds
+    if (operation, kind) not in _warned_lifetimes:
+        _warned_lifetimes.add((operation, kind))
+        shown = (
+            repr(value)
+            if len(repr(value)) <= 40
+            else f"a {type(value).__name__} of {len(repr(value))} characters"
+        )
+        logger.warning(
+            "%s gave the %s token an unusable lifetime (%s); the token is kept, its lifetime unknown",
+            operation,
+            kind,
+            shown,
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -39,7 +39,11 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_version_and_spec_hash_are_readable() -> None:
-    assert partner_api.__version__ == "1.0.0"
+    import yaml
+
+    from tests._paths import SPEC
+
+    assert partner_api.__version__ == yaml.safe_load(SPEC.read_text(encoding="utf-8"))["info"]["version"]
     assert len(partner_api.__spec_sha256__) == 64
 
 
@@ -64,6 +68,9 @@ def test_mypy_accepts_both_clients_in_every_generated_function(tmp_path: Path) -
             "async def use(client: PartnerClient, async_client: AsyncPartnerClient) -> None:",
             *calls,
             "    derived: PartnerClient = client.with_options(language='en', timeout=5.0)",
+            "    siti: PartnerClient = client.for_user('usr_01')",
+            "    async_siti: AsyncPartnerClient = async_client.for_user('usr_01')",
+            "    print(siti.tokens.user_token, async_siti.session_key)",
             "    print(derived.tokens.access_token)",
             "",
         ]
