@@ -5,45 +5,66 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import queue as queue_module
-import time
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.stores.workers import KEY, contend, expiring, open_store, report
+from tests._paths import ROOT
+from tests.stores.workers import KEY, contend, expiring, open_store
 
 PROCESSES = 4
 
 
 def run_processes(target: Callable[..., str], *args: Any) -> list[str]:
-    """``target(*args)`` in PROCESSES spawned processes, started together once all have imported."""
-    context = multiprocessing.get_context("spawn")
-    barrier, queue = context.Barrier(PROCESSES), context.Queue()
-    processes = [
-        context.Process(target=report, args=(queue, barrier, target, *args)) for _ in range(PROCESSES)
+    """``target(*args)`` in PROCESSES worker processes (each in its own process group), started
+    together once every one has imported: each says "ready", then all are told "go"."""
+    env = dict(os.environ)
+    # Bytecode is off on this project's machines (PYTHONDONTWRITEBYTECODE): a cache of the
+    # workers' own saves each of them compiling everything again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
+    command = [sys.executable, "-m", "tests.stores.workers", target.__name__, json.dumps(list(args))]
+    workers = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(PROCESSES)
     ]
-    for process in processes:
-        process.start()
-    results: list[str] = []
-    deadline = time.monotonic() + 60
     try:
-        while len(results) < len(processes):
-            try:
-                results.append(queue.get(timeout=0.5))
-            except queue_module.Empty:
-                dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
-                assert not dead, f"a worker process died: exit codes {dead}"
-                assert time.monotonic() < deadline, "the workers did not finish within 60 s"
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready", "a worker failed to start"
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=120)
+            assert worker.returncode == 0, f"a worker exited with {worker.returncode}"
+            results.append(out.strip().splitlines()[-1])
     finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
     return sorted(results)
+
+
+_PYCACHE = tempfile.mkdtemp(prefix="partner-api-workers-pycache-")
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -6,8 +6,8 @@ import asyncio
 import datetime as dt
 import json
 import os
+import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +36,6 @@ def expiring(n: int, seconds: float) -> Tokens:
         refresh_token=f"r{n}",
         access_token_lifetime=abs(seconds),
     )
-
-
-def report(queue: Any, barrier: Any, target: Callable[..., str], *args: Any) -> None:
-    """Run ``target`` in a spawned process once every worker is ready; its result (or error) to ``queue``."""
-    barrier.wait(timeout=60)
-    try:
-        queue.put(target(*args))
-    except BaseException as error:  # noqa: BLE001 (whatever it is, the test reports it)
-        queue.put(f"error: {type(error).__name__}: {error}")
 
 
 def contend(backend: str, location: str, mode: str, log: str) -> str:
@@ -78,3 +69,80 @@ def contend(backend: str, location: str, mode: str, log: str) -> str:
 
         result = asyncio.run(main())
     return f"{result.access_token}/{result.refresh_token}"
+
+
+def serve(backend: str, location: str, url: str, mode: str, calls: int, log: str) -> str:  # noqa: PLR0917 (spawned with positional args)
+    """A worker process of an app: its own client on the shared store, a few calls for the
+    client and for the user "siti" (whose session another process logged in).
+
+    Returns "ok", or the error a call ended with (a forced re-login is ReauthenticationRequired).
+    """
+    from partner_api import AsyncPartnerClient, PartnerAPIError, PartnerClient
+    from partner_api.testing import DEMO
+    from partner_api_client.api.accounts import get_account
+    from partner_api_client.api.products import list_products
+
+    store = open_store(backend, location)
+    options: dict[str, Any] = {
+        "app_key": DEMO.app_key,
+        "private_key": DEMO.private_key,
+        "base_url": url,
+        "token_store": store,
+    }
+    try:
+        if mode == "sync":
+            with PartnerClient(**options) as client:
+                siti = client.for_user("siti")
+                for _ in range(calls):
+                    list_products.sync(client=client)
+                    get_account.sync(client=siti, account_id="acc_001")
+            store.close()
+        else:
+
+            async def main() -> None:
+                async with AsyncPartnerClient(**options) as client:
+                    siti = client.for_user("siti")
+                    for _ in range(calls):
+                        await list_products.asyncio(client=client)
+                        await get_account.asyncio(client=siti, account_id="acc_001")
+                await store.aclose()
+
+            asyncio.run(main())
+    except PartnerAPIError as error:
+        with Path(log).open("a") as out:
+            out.write(json.dumps({"pid": os.getpid(), "error": type(error).__name__}) + "\n")
+        return f"{type(error).__name__}"
+    return "ok"
+
+
+def seed(backend: str, location: str, url: str) -> None:
+    """What happened before the workers started: the app obtained its tokens and logged siti in."""
+    from partner_api import PartnerClient
+    from partner_api.testing import DEMO
+    from partner_api_client.api.users import authenticate_user
+    from partner_api_client.models import UserCredentials
+
+    store = open_store(backend, location)
+    with PartnerClient(
+        app_key=DEMO.app_key, private_key=DEMO.private_key, base_url=url, token_store=store
+    ) as client:
+        authenticate_user.sync(
+            client=client.for_user("siti"),
+            body=UserCredentials(username=DEMO.username, password=DEMO.password),
+        )
+    store.close()
+
+
+def main() -> None:
+    """``python -m tests.stores.workers NAME JSON_ARGS``: says "ready", waits for "go" on stdin,
+    runs NAME(*JSON_ARGS) and prints its result on the last line."""
+    name, args = sys.argv[1], json.loads(sys.argv[2])
+    target = {"contend": contend, "serve": serve}[name]
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit(2)
+    print(target(*args), flush=True)
+
+
+if __name__ == "__main__":
+    main()
