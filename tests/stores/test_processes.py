@@ -22,27 +22,30 @@ from tests.stores.workers import KEY, contend, expiring, open_store
 PROCESSES = 4
 
 
-def run_processes(target: Callable[..., str], *args: Any) -> list[str]:
-    """``target(*args)`` in PROCESSES worker processes (each in its own process group), started
-    together once every one has imported: each says "ready", then all are told "go"."""
+def start_worker(target: Callable[..., str], *args: Any) -> subprocess.Popen[str]:
+    """``target(*args)`` in a worker process of its own process group; it says "ready" once
+    imported and starts when told "go"."""
     env = dict(os.environ)
     # Bytecode is off on this project's machines (PYTHONDONTWRITEBYTECODE): a cache of the
     # workers' own saves each of them compiling everything again.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = _PYCACHE
     command = [sys.executable, "-m", "tests.stores.workers", target.__name__, json.dumps(list(args))]
-    workers = [
-        subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(PROCESSES)
-    ]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_processes(target: Callable[..., str], *args: Any) -> list[str]:
+    """``target(*args)`` in PROCESSES worker processes, started together once every one has
+    imported: each says "ready", then all are told "go"."""
+    workers = [start_worker(target, *args) for _ in range(PROCESSES)]
     try:
         for worker in workers:
             assert worker.stdout is not None

@@ -115,6 +115,85 @@ def serve(backend: str, location: str, url: str, mode: str, calls: int, log: str
     return "ok"
 
 
+def churn(backend: str, location: str, url: str, mode: str, seconds: float, log: str) -> str:  # noqa: PLR0917 (spawned with positional args)
+    """A worker that serves for ``seconds`` then exits, as a recycled worker (gunicorn's
+    ``max_requests``) does: calls for the client and for siti all the while."""
+    from partner_api import AsyncPartnerClient, PartnerAPIError, PartnerClient
+    from partner_api.testing import DEMO
+    from partner_api_client.api.accounts import get_account
+    from partner_api_client.api.products import list_products
+
+    store = open_store(backend, location)
+    options: dict[str, Any] = {
+        "app_key": DEMO.app_key,
+        "private_key": DEMO.private_key,
+        "base_url": url,
+        "token_store": store,
+    }
+    until = time.monotonic() + seconds
+    calls = 0
+    try:
+        if mode == "sync":
+            with PartnerClient(**options) as client:
+                siti = client.for_user("siti")
+                while time.monotonic() < until:
+                    list_products.sync(client=client)
+                    get_account.sync(client=siti, account_id="acc_001")
+                    calls += 2
+                    time.sleep(0.02)
+            store.close()
+        else:
+
+            async def main() -> None:
+                nonlocal calls
+                async with AsyncPartnerClient(**options) as client:
+                    siti = client.for_user("siti")
+                    while time.monotonic() < until:
+                        await list_products.asyncio(client=client)
+                        await get_account.asyncio(client=siti, account_id="acc_001")
+                        calls += 2
+                        await asyncio.sleep(0.02)
+                await store.aclose()
+
+            asyncio.run(main())
+    except PartnerAPIError as error:
+        with Path(log).open("a") as out:
+            out.write(json.dumps({"pid": os.getpid(), "error": type(error).__name__}) + "\n")
+        return f"{type(error).__name__}"
+    return f"ok {calls}"
+
+
+def churn_persisting(path: str, url: str, seconds: float, log: str) -> str:
+    """The same worker without a store, persisting its tokens the way one would with only
+    ``on_tokens_changed``: read the last saved set at start, save every new one. Each process
+    renews on its own: the baseline the store is measured against."""
+    from partner_api import PartnerAPIError, PartnerClient, Tokens
+    from partner_api.testing import DEMO
+    from partner_api_client.api.products import list_products
+
+    saved = Path(path)
+
+    def persist(tokens: Tokens) -> None:
+        tmp = saved.with_name(f"{saved.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(tokens.to_dict()))
+        tmp.replace(saved)
+
+    tokens = Tokens.from_dict(json.loads(saved.read_text()))
+    until = time.monotonic() + seconds
+    try:
+        with PartnerClient(
+            app_key=DEMO.app_key, base_url=url, tokens=tokens, on_tokens_changed=persist
+        ) as client:
+            while time.monotonic() < until:
+                list_products.sync(client=client)
+                time.sleep(0.02)
+    except PartnerAPIError as error:
+        with Path(log).open("a") as out:
+            out.write(json.dumps({"pid": os.getpid(), "error": type(error).__name__}) + "\n")
+        return f"{type(error).__name__}"
+    return "ok"
+
+
 def seed(backend: str, location: str, url: str) -> None:
     """What happened before the workers started: the app obtained its tokens and logged siti in."""
     from partner_api import PartnerClient
@@ -137,7 +216,7 @@ def main() -> None:
     """``python -m tests.stores.workers NAME JSON_ARGS``: says "ready", waits for "go" on stdin,
     runs NAME(*JSON_ARGS) and prints its result on the last line."""
     name, args = sys.argv[1], json.loads(sys.argv[2])
-    target = {"contend": contend, "serve": serve}[name]
+    target = {"contend": contend, "serve": serve, "churn": churn, "churn_persisting": churn_persisting}[name]
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         raise SystemExit(2)
