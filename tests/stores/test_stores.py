@@ -291,3 +291,36 @@ def test_redis_url_password_stays_out_of_repr_and_errors() -> None:
     assert "hunter2" not in str(info.value)
     assert info.value.__cause__ is None
     store.close()
+
+
+def test_cancelling_a_task_waiting_for_the_lock_leaves_no_lock_behind(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    import asyncio
+
+    from tests.stores.conftest import make_store
+
+    url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    store = make_store(backend, tmp_path, url)
+
+    async def scenario() -> None:
+        entered = []
+
+        async def waiter() -> None:
+            async with store.arenewing(CLIENT, "access"):
+                entered.append(True)
+
+        async with store.arenewing(CLIENT, "access"):
+            task = asyncio.create_task(waiter())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert entered == []
+        await asyncio.sleep(0.2)  # a cancelled Redis attempt that won the lock lets go meanwhile
+        # Free again at once, long before any lock would expire by itself.
+        async with asyncio.timeout(2), store.arenewing(CLIENT, "access"):
+            pass
+        await store.aclose()
+
+    asyncio.run(scenario())
