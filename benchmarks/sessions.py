@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import time
 import tracemalloc
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -50,8 +51,8 @@ def _connections(clients: list[PartnerClient]) -> int:
 
 
 def _rss_kb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * 4.0  # resident pages of 4 KB
+    statm = Path("/proc/self/statm").read_text(encoding="ascii")
+    return int(statm.split()[1]) * 4.0  # resident pages of 4 KB
 
 
 def _build_seconds(build: Any, users: int) -> float:
