@@ -14,8 +14,8 @@ import datetime as dt
 import gc
 import time
 import tracemalloc
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
