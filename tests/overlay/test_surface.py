@@ -24,7 +24,7 @@ ARGUMENT_CODE = {
 
 
 def test_all_is_sorted_and_complete() -> None:
-    # Public subpackages (partner_api.stores) are checked on their own.
+    # Subpackages (partner_api.stores, partner_api.testing) are checked on their own.
     public = {
         name
         for name in dir(partner_api)

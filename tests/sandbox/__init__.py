@@ -1,13 +1,6 @@
-"""A stateful stand-in for the vendor's API, served over real HTTP on loopback.
+"""The sandbox moved into the package, as ``partner_api.testing``; these names stay for the
+project's tests."""
 
-It behaves as the vendor documents: convention headers, the token chain, lifetimes,
-revocation, user-specific data, messages in Indonesian or English; and it fails on demand.
-Tests control it through ``Sandbox`` (``state.py``) in their own process, never through
-endpoints the spec does not have. Its bodies are the pydantic models the generator makes from
-the spec (``partner_api_models``), so a spec change reaches it too.
-"""
-
-from tests.sandbox.server import SandboxServer
-from tests.sandbox.state import DEMO, Fault, Sandbox
+from partner_api.testing import DEMO, Fault, Sandbox, SandboxServer
 
 __all__ = ["DEMO", "Fault", "Sandbox", "SandboxServer"]

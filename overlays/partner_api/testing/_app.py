@@ -13,6 +13,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from partner_api.testing._state import Issued, Sandbox
 from partner_api_models import (
     AccessToken,
     Account,
@@ -28,7 +29,6 @@ from partner_api_models import (
     UserCredentials,
     UserSession,
 )
-from tests.sandbox.state import Issued, Sandbox
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -1,5 +1,9 @@
 """Serving the sandbox with uvicorn on a free loopback port, in a thread of the caller's process
-(so the caller controls its state directly)."""
+(so the caller controls its state directly).
+
+uvicorn and FastAPI come with the ``testing`` extra; they are imported when a server is built,
+so that the pytest plugin (registered whatever extras were installed) loads without them.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,21 @@ import threading
 import time
 from types import TracebackType
 
-import uvicorn
-
-from tests.sandbox.app import create_app
-from tests.sandbox.state import Sandbox
+from partner_api._errors import ConfigurationError
+from partner_api.testing._state import Sandbox
 
 
 class SandboxServer:
     def __init__(self, state: Sandbox | None = None) -> None:
+        try:
+            import uvicorn
+
+            from partner_api.testing._app import create_app
+        except ImportError as missing:
+            raise ConfigurationError(
+                f"the sandbox needs {missing.name or 'its dependencies'}: "
+                "install the testing extra, pip install 'partner-api[testing]'"
+            ) from missing
         self.state = state or Sandbox()
         config = uvicorn.Config(
             create_app(self.state),
