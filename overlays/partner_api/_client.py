@@ -64,6 +64,7 @@ __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "NOT_GIVEN", "AsyncPartnerC
 
 USER_AGENT: Final = f"partner-api-python/{__version__}"
 ROOT_SESSION: Final = "root"
+_NO_TOKENS: Final = Held.from_tokens(Tokens())  # immutable: every new empty session shares it
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,7 @@ class _PartnerClientBase(AuthenticatedClient):
         sender = RetryTransport(Borrowed(wire), RetryPolicy(max_retries=config.max_retries))
         self._renewer_factory = self._make_renewer_factory(runtime, sender)
         runtime.identity.renewer = self._renewer_factory(runtime.identity)
-        session = self._new_book(runtime, config.tokens, None)
+        session = self._new_book(runtime, Held.from_tokens(config.tokens), None)
         settings = _Settings(
             RequestOptions(config.language, None, config.raise_for_status, budget(config.timeout)),
             config.timeout,
@@ -255,8 +256,8 @@ class _PartnerClientBase(AuthenticatedClient):
         keyring = Keyring(runtime.identity, session, runtime.notifier, runtime.store)
         self._setup(runtime, keyring, settings, owns_transport=True, template=None)
 
-    def _new_book(self, runtime: _Runtime, tokens: Tokens, key: str | None) -> TokenBook:
-        book = TokenBook(Held.from_tokens(tokens), runtime.user_kinds, key, runtime.store_key(key))
+    def _new_book(self, runtime: _Runtime, held: Held, key: str | None) -> TokenBook:
+        book = TokenBook(held, runtime.user_kinds, key, runtime.store_key(key))
         book.renewer = self._renewer_factory(book)
         return book
 
@@ -324,19 +325,27 @@ class _PartnerClientBase(AuthenticatedClient):
         session's own, by default the client's) receives this session's tokens.
         """
         check_header_value(key, "the session key")
-        given = check_tokens(tokens)
         runtime = self._runtime
-        if self._runtime.context.closed:
+        if runtime.context.closed:
             raise ClientClosedError("the client is closed: for_user() needs an open client")
-        held = Held.from_tokens(given)
         book = runtime.sessions.get(key)
-        if book is None:
-            book = self._new_book(runtime, given, key)
-            runtime.sessions[key] = book
-        else:
-            book.adopt(held, frozenset(k for k in book.kinds if book.held.token(k) is None))
         identity = runtime.identity
-        identity.adopt(held, frozenset(k for k in identity.kinds if identity.held.token(k) is None))
+        if tokens is None:
+            if book is None:
+                book = runtime.sessions[key] = self._new_book(runtime, _NO_TOKENS, key)
+        else:
+            given = check_tokens(tokens)
+            held = Held.from_tokens(given)
+            if book is None:
+                book = runtime.sessions[key] = self._new_book(runtime, held, key)
+            else:
+                book.adopt(held, frozenset(k for k in book.kinds if book.held.token(k) is None))
+            identity.adopt(
+                held,
+                frozenset(
+                    k for k in identity.kinds if identity.held.token(k) is None and given.token(k) is not None
+                ),
+            )
         notifier = runtime.notifier
         if not isinstance(on_tokens_changed, _NotGiven):
             check_callback(on_tokens_changed, awaits_callbacks=self._awaits_callbacks)

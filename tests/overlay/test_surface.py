@@ -24,8 +24,7 @@ ARGUMENT_CODE = {
 
 
 def test_all_is_sorted_and_complete() -> None:
-    # Subpackages (partner_api.testing, partner_api.stores) appear as attributes once imported;
-    # they are not names (partner_api.stores checks its own surface).
+    # Subpackages (partner_api.stores, partner_api.testing) are checked on their own.
     public = {
         name
         for name in dir(partner_api)
