@@ -324,3 +324,16 @@ def test_cancelling_a_task_waiting_for_the_lock_leaves_no_lock_behind(
         await store.aclose()
 
     asyncio.run(scenario())
+
+
+def test_redis_store_bad_configuration_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from partner_api import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="url= or a client="):
+        RedisTokenStore()
+    for name in ("lock_timeout", "blocking_timeout"):
+        with pytest.raises(ConfigurationError, match=name):
+            RedisTokenStore("redis://127.0.0.1:1/0", **{name: 0})
+    monkeypatch.setitem(__import__("sys").modules, "redis.asyncio", None)
+    with pytest.raises(ConfigurationError, match=r"pip install 'partner-api\[redis\]'"):
+        RedisTokenStore("redis://127.0.0.1:1/0")
