@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import signal
 import threading
 import time
 import warnings
@@ -32,6 +33,7 @@ from partner_api import (
 )
 from partner_api._wire import DEADLINE_EXTENSION
 from partner_api_client.api.accounts import get_account
+from partner_api_client.api.auth import renew_access_token
 from partner_api_client.api.products import list_products
 from partner_api_client.api.users import authenticate_user
 from partner_api_client.models import UserCredentials
@@ -118,7 +120,8 @@ def test_cancelling_the_caller_during_an_async_callback_keeps_the_user_token(ven
 
 
 def test_concurrent_async_publications_end_with_every_token_held(vendor: FakeVendor) -> None:
-    """Property 23: the last set persisted holds every token the client holds."""
+    """Property 23: the last set persisted holds every token the client holds, even when the
+    first publication's callback is still running as the second one comes."""
     persisted: list[Tokens] = []
     delays = iter([0.2, 0.0, 0.0, 0.0])
 
@@ -127,15 +130,16 @@ def test_concurrent_async_publications_end_with_every_token_held(vendor: FakeVen
         persisted.append(tokens)
 
     async def scenario() -> AsyncPartnerClient:
-        client = vendor.async_client(tokens=logged_in(vendor, access=-1.0), on_tokens_changed=persist)
-        await asyncio.gather(
-            list_products.asyncio_detailed(client=client),  # renews the access token (slow callback)
-            authenticate_user.asyncio_detailed(client=client, body=LOGIN),  # a new user token
-        )
+        client = vendor.async_client(tokens=_no_user(vendor), on_tokens_changed=persist)
+        renewal = asyncio.create_task(renew_access_token.asyncio_detailed(client=client))
+        await asyncio.sleep(0.05)  # its callback is running (slowly) when the login publishes
+        await authenticate_user.asyncio_detailed(client=client, body=LOGIN)
+        await renewal
         await client.aclose()
         return client
 
     client = asyncio.run(scenario())
+    assert client.tokens.user_token is not None
     assert persisted[-1] == client.tokens
 
 
@@ -482,34 +486,30 @@ def test_an_early_renewal_failing_with_a_foreign_error_leaves_the_call_on_the_va
 
 
 def test_async_renewal_in_flight_at_fork_does_not_break_the_child(vendor: FakeVendor) -> None:
-    """Property 19, async: forked while a renewal task runs, the child's calls work."""
-    vendor.renewal_delay = 0.3
+    """Property 19, async: forked while a renewal task runs in another thread's event loop, the
+    child (where that loop and its task will never run again) still makes calls."""
+    vendor.renewal_delay = 0.5
     client = vendor.async_client(tokens=logged_in(vendor, access=-1.0))
+    loop_thread = threading.Thread(target=lambda: asyncio.run(list_products.asyncio_detailed(client=client)))
+    loop_thread.start()
+    time.sleep(0.2)  # the renewal is in flight in the thread's loop
     read, write = os.pipe()
-
-    async def parent() -> int:
-        renewing = asyncio.create_task(list_products.asyncio_detailed(client=client))
-        await asyncio.sleep(0.1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:
-            return 0
-        await renewing
-        return pid
-
-    pid = asyncio.run(parent())
-    if pid == 0:  # the child: a fresh event loop, and the parent's renewal task is not ours
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
         os.close(read)
+        signal.alarm(5)  # a hang would otherwise never end
         try:
             vendor.renewal_delay = 0.0
-            status_code = asyncio.run(list_products.asyncio_detailed(client=client)).status_code
+            outcome = str(asyncio.run(list_products.asyncio_detailed(client=client)).status_code)
         except BaseException as error:  # noqa: BLE001 (reported to the parent)
-            status_code = repr(error)  # type: ignore[assignment]
-        os.write(write, str(status_code).encode())
+            outcome = repr(error)
+        os.write(write, outcome.encode())
         os._exit(0)
     os.close(write)
     _, exit_status = os.waitpid(pid, 0)
+    loop_thread.join()
     with os.fdopen(read) as source:
         assert source.read() == "200"
     assert exit_status == 0
