@@ -13,7 +13,9 @@ session. A ``Keyring`` is what one client object sees: the two books composed in
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -59,6 +61,7 @@ class TokenBook:
         self.early_renewal_not_before = 0.0
         self.renewer: SyncRenewer | AsyncRenewer | None = None
         self._write = threading.Lock()
+        _BOOKS.add(self)
 
     def adopt(self, other: Held, kinds: frozenset[TokenKind]) -> None:
         """Take ``kinds`` (those this book owns) from ``other``; the rest stays as it is by now."""
@@ -204,7 +207,7 @@ def _unsaved(kinds: frozenset[TokenKind], error: TokenStoreError) -> None:
 class Notifier:
     """Calls ``on_tokens_changed``; one per client identity, shared by its sessions."""
 
-    __slots__ = ("async_lock", "async_loop", "callback", "lock")
+    __slots__ = ("__weakref__", "async_lock", "async_loop", "callback", "lock")
 
     def __init__(self, callback: TokensCallback | None) -> None:
         self.callback = callback
@@ -212,3 +215,21 @@ class Notifier:
         self.lock = threading.RLock()
         self.async_lock: Any = None
         self.async_loop: Any = None
+        _NOTIFIERS.add(self)
+
+
+_BOOKS: weakref.WeakSet[TokenBook] = weakref.WeakSet()
+_NOTIFIERS: weakref.WeakSet[Notifier] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    # Locks another thread of the parent held at fork time stay held forever in the child.
+    for book in list(_BOOKS):
+        book._write = threading.Lock()
+    for notifier in list(_NOTIFIERS):
+        notifier.lock = threading.RLock()
+        notifier.async_lock = notifier.async_loop = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -102,7 +102,7 @@ class Renewal:
             # the token stays until a new one replaces it.
             current = current.replaced(kind, None, None, 0.0)
         held = yield from self._obtain(kind, current, depth=0)
-        if held.token(kind) is None:
+        if not held.usable(kind):
             # Never "Authorization: Bearer None": the renewal answered without the token.
             raise MissingTokenError(
                 f"renewing the {kind} token gave no usable {kind} token; nothing was sent with it",

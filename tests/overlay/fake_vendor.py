@@ -145,7 +145,7 @@ class FakeVendor:
         if path == "/v1/products":
             return httpx.Response(200, json={"items": [], "page": 1, "size": 20, "total": 0})
         if request.headers.get("x-user-token") not in self.valid["user"]:
-            return self._error(request, 401, "UNAUTHORIZED")
+            return self._error(request, 401, "USER_TOKEN_REVOKED")  # the spec's code: log in again
         if path.startswith("/v1/accounts/"):
             account = path.rsplit("/", 1)[1]
             if account != "acc_001":

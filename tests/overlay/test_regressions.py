@@ -16,7 +16,9 @@ from partner_api import (
     APIConnectionError,
     AsyncPartnerClient,
     ConfigurationError,
+    MissingTokenError,
     PartnerClient,
+    ReauthenticationRequired,
     ServerError,
     Tokens,
 )
@@ -85,13 +87,16 @@ def test_a_body_cut_short_is_retried_or_raised_as_a_connection_error(
 
 
 def test_a_401_about_the_user_token_keeps_a_valid_access_token(flavor: Flavor, vendor: FakeVendor) -> None:
+    # Changed by issue 9: a refused user token raises ReauthenticationRequired at once, without
+    # renewing the access token first (it used to renew it, here failing with a 503).
     tokens = logged_in(vendor)
     client = flavor.client(vendor, tokens=tokens, max_retries=0)
     vendor.revoke("user")
     vendor.fail_next("/v1/auth/access-token", status(503))
-    with pytest.raises(ServerError):
+    with pytest.raises(ReauthenticationRequired):
         flavor.call(get_account, client, account_id="acc_001")
     assert client.tokens.access_token == tokens.access_token
+    assert vendor.calls["/v1/auth/access-token"] == 0
 
 
 def test_waiting_threads_share_a_failed_renewal(vendor: FakeVendor) -> None:
@@ -138,7 +143,8 @@ def test_a_server_token_that_cannot_be_a_header_is_ignored(
     client = flavor.client(vendor, tokens=tokens)
     bad = httpx.Response(200, json={"tokenType": "Bearer", "accessToken": "bad\r\ntoken", "expiresIn": 60})
     vendor.fail_next("/v1/auth/access-token", lambda request: bad)
-    with caplog.at_level(logging.WARNING, logger="partner_api"):
+    # Issue 9: no usable token came back, so the call fails before sending (MissingTokenError).
+    with caplog.at_level(logging.WARNING, logger="partner_api"), pytest.raises(MissingTokenError):
         flavor.call(list_products, client)
     assert "cannot be sent in a header" in caplog.text
     assert "bad\r\ntoken" not in (client.tokens.access_token or "")

@@ -198,8 +198,12 @@ def test_a_response_without_a_token_keeps_the_old_one(flavor: Flavor, vendor: Fa
     tokens = _expired_access(vendor)
     client = flavor.client(vendor, tokens=tokens)
     vendor.fail_next(ACCESS, lambda request: __import__("httpx").Response(200, json={"tokenType": "Bearer"}))
-    flavor.call(list_products, client)
+    # Issue 9: no usable token came back, so the call fails before sending (it used to go out
+    # with the expired token); the tokens held are kept all the same.
+    with pytest.raises(MissingTokenError):
+        flavor.call(list_products, client)
     assert client.tokens.refresh_token == tokens.refresh_token
+    assert vendor.paths() == [ACCESS]
 
 
 def test_a_wall_clock_jump_changes_nothing(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 from partner_api._errors import TokenStoreError
@@ -24,6 +26,12 @@ class MemoryTokenStore(TokenStore):
         self._locks: dict[tuple[StoreKey, TokenKind], threading.Lock] = {}
         self._guard = threading.Lock()
         self._lock_timeout = lock_timeout
+        _STORES.add(self)
+
+    def _after_fork(self) -> None:
+        # A lock held by a thread of the parent at fork time would never be released here.
+        self._guard = threading.Lock()
+        self._locks = {}
 
     def _read(self, key: StoreKey) -> Mapping[str, object]:
         with self._guard:
@@ -71,3 +79,15 @@ class MemoryTokenStore(TokenStore):
             yield
         finally:
             lock.release()
+
+
+_STORES: weakref.WeakSet[MemoryTokenStore] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
