@@ -337,3 +337,26 @@ def test_redis_store_bad_configuration_is_named(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(__import__("sys").modules, "redis.asyncio", None)
     with pytest.raises(ConfigurationError, match=r"pip install 'partner-api\[redis\]'"):
         RedisTokenStore("redis://127.0.0.1:1/0")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_child_forked_while_a_save_is_in_progress_can_save(backend: str, tmp_path: Path, request) -> None:
+    import os
+
+    from tests.stores.conftest import make_store
+
+    url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    store = make_store(backend, tmp_path, url)
+    store._flushing.acquire()  # a parent thread is in the middle of a save at fork time
+    pid = os.fork()
+    if pid == 0:  # the child: its save must not wait for the parent's thread
+        code = 1
+        try:
+            store.save(CLIENT, sample())
+            code = 0 if store.load(CLIENT) is not None else 1
+        finally:
+            os._exit(code)
+    store._flushing.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()

@@ -7,7 +7,9 @@ import abc
 import contextlib
 import hashlib
 import logging
+import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -116,6 +118,13 @@ class TokenStore(abc.ABC):
         self._unsaved_lock = threading.Lock()
         # One flush at a time, threads and tasks alike: two concurrent writes of one kind could
         # otherwise land in the wrong order and leave the older token stored.
+        self._flushing = threading.Lock()
+        _STORES.add(self)
+
+    def _after_fork_base(self) -> None:
+        # A lock held by a thread of the parent at fork time would never be released here;
+        # unsaved tokens stay: the child got them as the parent held them.
+        self._unsaved_lock = threading.Lock()
         self._flushing = threading.Lock()
 
     # -- the public operations ------------------------------------------------------------
@@ -238,3 +247,15 @@ class TokenStore(abc.ABC):
                 raise
         finally:
             self._flushing.release()
+
+
+_STORES: weakref.WeakSet[TokenStore] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork_base()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
