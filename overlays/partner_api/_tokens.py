@@ -255,8 +255,8 @@ class Held:
         deadline = None
         if token is not None and lifetime is not None:
             deadline = sent_at + lifetime
+            # To the microsecond: another process restoring it must not see it expire early.
             expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=deadline - time.monotonic())
-            expires_at = expires_at.replace(microsecond=0)
         kept = lifetime if expires_at is not None and math.isfinite(lifetime or 0.0) else None
         changes: dict[str, Any] = {
             f"{kind}_token": token,

@@ -42,9 +42,13 @@ def redis_server_binary() -> Path:
 class RedisServer:
     """``with RedisServer() as server: server.url``; ``stop()`` and ``start()`` for outages."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, persistent: bool = False) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="partner-api-redis-")
         self.port = free_port()
+        # Persistent: every write reaches the append-only file, so a restart keeps the data.
+        self._persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else [
+            "--appendonly", "no"
+        ]  # fmt: skip
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,7 +63,7 @@ class RedisServer:
                 "--bind", "127.0.0.1",
                 "--port", str(self.port),
                 "--save", "",
-                "--appendonly", "no",
+                *self._persistence,
                 "--dir", self._dir.name,
                 "--logfile", str(log),
             ],

@@ -167,3 +167,36 @@ def test_lock_wait_is_bounded_with_a_typed_error() -> None:
 
         with pytest.raises(TokenStoreError, match="held"):
             asyncio.run(other())
+
+
+def test_the_plan_driven_by_hand_adopts_a_fresh_stored_token() -> None:
+    from partner_api.stores._flow import Load, renew_plan
+
+    plan = renew_plan("access", "a1", margin=5, kinds=("access", "refresh"))
+    assert isinstance(next(plan), Load)
+    with pytest.raises(StopIteration) as done:
+        plan.send(expiring_in(60, access="a2"))
+    assert done.value.value.access_token == "a2"
+
+
+def test_the_plan_driven_by_hand_renews_from_the_stored_tokens_and_saves_what_changed() -> None:
+    from partner_api.stores._flow import Load, Renew, Save, renew_plan
+
+    stored = expiring_in(60, access="a1", refresh="r1")
+    plan = renew_plan("access", "a1", margin=5, kinds=("access", "refresh", "user"))
+    assert isinstance(next(plan), Load)
+    step = plan.send(stored)
+    assert isinstance(step, Renew)
+    assert step.current is stored  # renewed from the stored refresh token, not the caller's
+    renewed = Tokens(
+        access_token="a2",
+        access_token_expires_at=stored.access_token_expires_at,
+        refresh_token="r1",
+        access_token_lifetime=60.0,
+    )
+    save = plan.send(renewed)
+    assert isinstance(save, Save)
+    assert save.kinds == frozenset({"access"})  # the refresh token did not change
+    with pytest.raises(StopIteration) as done:
+        plan.send(None)
+    assert done.value.value is renewed

@@ -291,3 +291,72 @@ def test_redis_url_password_stays_out_of_repr_and_errors() -> None:
     assert "hunter2" not in str(info.value)
     assert info.value.__cause__ is None
     store.close()
+
+
+def test_cancelling_a_task_waiting_for_the_lock_leaves_no_lock_behind(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    import asyncio
+
+    from tests.stores.conftest import make_store
+
+    url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    store = make_store(backend, tmp_path, url)
+
+    async def scenario() -> None:
+        entered = []
+
+        async def waiter() -> None:
+            async with store.arenewing(CLIENT, "access"):
+                entered.append(True)
+
+        async with store.arenewing(CLIENT, "access"):
+            task = asyncio.create_task(waiter())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert entered == []
+        await asyncio.sleep(0.2)  # a cancelled Redis attempt that won the lock lets go meanwhile
+        # Free again at once, long before any lock would expire by itself.
+        async with asyncio.timeout(2), store.arenewing(CLIENT, "access"):
+            pass
+        await store.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_redis_store_bad_configuration_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from partner_api import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="url= or a client="):
+        RedisTokenStore()
+    for name in ("lock_timeout", "blocking_timeout"):
+        with pytest.raises(ConfigurationError, match=name):
+            RedisTokenStore("redis://127.0.0.1:1/0", **{name: 0})
+    monkeypatch.setitem(__import__("sys").modules, "redis.asyncio", None)
+    with pytest.raises(ConfigurationError, match=r"pip install 'partner-api\[redis\]'"):
+        RedisTokenStore("redis://127.0.0.1:1/0")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_child_forked_while_a_save_is_in_progress_can_save(backend: str, tmp_path: Path, request) -> None:
+    import os
+
+    from tests.stores.conftest import make_store
+
+    url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    store = make_store(backend, tmp_path, url)
+    store._flushing.acquire()  # a parent thread is in the middle of a save at fork time
+    pid = os.fork()
+    if pid == 0:  # the child: its save must not wait for the parent's thread
+        code = 1
+        try:
+            store.save(CLIENT, sample())
+            code = 0 if store.load(CLIENT) is not None else 1
+        finally:
+            os._exit(code)
+    store._flushing.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()

@@ -7,17 +7,21 @@ import abc
 import contextlib
 import hashlib
 import logging
+import os
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from partner_api._errors import ConfigurationError, TokenStoreError
 from partner_api._tokens import TOKEN_KINDS, TokenKind, Tokens
+from partner_api.stores._locks import poll_acquire
 
 logger = logging.getLogger("partner_api")
 
 CLIENT_SESSION: Final = "client"
+FLUSH_WAIT: Final = 30.0
 # One token of one kind, as a store keeps it: {"token", "expires_at", "lifetime"}.
 Record = dict[str, str | float | None]
 # What a backend writes: a record per kind, None to delete that kind.
@@ -112,6 +116,16 @@ class TokenStore(abc.ABC):
     def __init__(self) -> None:
         self._unsaved: dict[StoreKey, dict[TokenKind, Record | None]] = {}
         self._unsaved_lock = threading.Lock()
+        # One flush at a time, threads and tasks alike: two concurrent writes of one kind could
+        # otherwise land in the wrong order and leave the older token stored.
+        self._flushing = threading.Lock()
+        _STORES.add(self)
+
+    def _after_fork_base(self) -> None:
+        # A lock held by a thread of the parent at fork time would never be released here;
+        # unsaved tokens stay: the child got them as the parent held them.
+        self._unsaved_lock = threading.Lock()
+        self._flushing = threading.Lock()
 
     # -- the public operations ------------------------------------------------------------
 
@@ -200,21 +214,48 @@ class TokenStore(abc.ABC):
                 self._unsaved[key] = {**changes, **self._unsaved.get(key, {})}
 
     def _flush(self) -> None:
-        pending = self._take_unsaved()
-        if not pending:
+        if not self._unsaved:
             return
+        # Bounded: a sync save on an event loop's thread while a task of that loop is saving
+        # would otherwise wait for ever. The tokens stay remembered for the next operation.
+        if not self._flushing.acquire(timeout=FLUSH_WAIT):
+            raise TokenStoreError(f"another save to the token store took more than {FLUSH_WAIT} s")
         try:
-            self._write(pending)
-        except BaseException:
-            self._restore_unsaved(pending)
-            raise
+            pending = self._take_unsaved()
+            if not pending:
+                return
+            try:
+                self._write(pending)
+            except BaseException:
+                self._restore_unsaved(pending)
+                raise
+        finally:
+            self._flushing.release()
 
     async def _aflush(self) -> None:
-        pending = self._take_unsaved()
-        if not pending:
+        if not self._unsaved:
             return
+        await poll_acquire(lambda: self._flushing.acquire(blocking=False), None, "the store's save")
         try:
-            await self._awrite(pending)
-        except BaseException:
-            self._restore_unsaved(pending)
-            raise
+            pending = self._take_unsaved()
+            if not pending:
+                return
+            try:
+                await self._awrite(pending)
+            except BaseException:
+                self._restore_unsaved(pending)
+                raise
+        finally:
+            self._flushing.release()
+
+
+_STORES: weakref.WeakSet[TokenStore] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork_base()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

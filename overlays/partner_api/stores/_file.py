@@ -83,7 +83,9 @@ class FileTokenStore(TokenStore):
             with filelock.FileLock(self._data_lock_path, timeout=self._lock_timeout, mode=0o600):
                 sessions = self._load_file()
                 for key, records in changes.items():
-                    stored = sessions.setdefault(key.digest(), {})
+                    stored = sessions.get(key.digest())
+                    if not isinstance(stored, dict):  # absent, or damaged: what we write replaces it
+                        stored = sessions[key.digest()] = {}
                     for kind, record in records.items():
                         if record is None:
                             stored.pop(kind, None)

@@ -28,6 +28,8 @@ DEFAULT_LOCK_TIMEOUT: Final = 30.0
 DEFAULT_BLOCKING_TIMEOUT: Final = 40.0
 # A record outlives its token's expiry by this much (clocks of different hosts disagree a little).
 TTL_GRACE: Final = 60.0
+# Releases started after their caller was cancelled: kept referenced until they finish.
+_RELEASING: set[asyncio.Task[None]] = set()
 
 
 def _import_redis() -> Any:
@@ -217,8 +219,14 @@ class RedisTokenStore(TokenStore):
             blocking_timeout=self._blocking_timeout,
             thread_local=False,
         )
+        # Shielded: a caller cancelled while Redis is taking the lock for it must not leave the
+        # lock taken until it expires; the attempt runs on and lets go if it succeeded.
+        attempt = asyncio.ensure_future(lock.acquire())
         try:
-            acquired = await lock.acquire()
+            acquired = await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            attempt.add_done_callback(lambda done: self._let_go(done, lock, kind))
+            raise
         except self._redis.RedisError as error:
             raise self._failed(f"locking the {kind} token", error) from None
         if not acquired:
@@ -230,6 +238,20 @@ class RedisTokenStore(TokenStore):
                 await lock.release()
             except self._redis.RedisError as error:
                 self._release_failed(kind, error)
+
+    def _let_go(self, attempt: asyncio.Future[bool], lock: Any, kind: TokenKind) -> None:
+        if attempt.cancelled() or attempt.exception() is not None or not attempt.result():
+            return
+
+        async def release() -> None:
+            try:
+                await lock.release()
+            except self._redis.RedisError as error:
+                self._release_failed(kind, error)
+
+        task = asyncio.ensure_future(release())
+        _RELEASING.add(task)
+        task.add_done_callback(_RELEASING.discard)
 
     async def aclose(self) -> None:
         if self._own_async_client and self._async_client is not None:
