@@ -153,7 +153,7 @@ def _translate(error: Exception, request: httpx.Request, closed: bool) -> Except
     request_id = request.headers.get("x-request-id")
     where = f"{request.method} {request.url.path}" + (f" (x-request-id {request_id})" if request_id else "")
     if type(error) is RuntimeError:
-        if closed or "closed" in str(error):
+        if closed or "client has been closed" in str(error):
             return ClientClosedError(f"{where}: the client is closed")
         # httpx and httpcore raise plain RuntimeErrors for an event loop mix-up.
         return APIConnectionError(f"{where}: {error}", request=request)
