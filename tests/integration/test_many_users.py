@@ -1,0 +1,95 @@
+"""Many users on one client against the sandbox, which checks who owns each account (issue 10,
+item 1; reliability property 26)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from partner_api_client.api.accounts import get_account
+from partner_api_client.api.products import list_products
+from partner_api_client.api.users import authenticate_user
+from partner_api_client.models import UserCredentials
+from tests.integration.conftest import SandboxFlavor
+from tests.sandbox import SandboxServer
+
+USERS = 30
+CALLS = 600
+
+
+def _sessions(flavor: SandboxFlavor, sandbox: SandboxServer, client: Any) -> dict[str, tuple[Any, str]]:
+    """Each user's session, logged in, and the account that user owns."""
+    sessions = {}
+    for n in range(USERS):
+        user = sandbox.state.add_user(f"user{n}", f"password-{n}")
+        session = client.for_user(user.username)
+        flavor.call(
+            authenticate_user, session, body=UserCredentials(username=user.username, password=f"password-{n}")
+        )
+        sessions[user.username] = (session, user.accounts[0])
+    return sessions
+
+
+def test_no_request_carries_another_users_token(flavor: SandboxFlavor, sandbox: SandboxServer) -> None:
+    """Property 26: 30 users, 600 calls from 16 threads (or 600 tasks), each for its own
+    account: the vendor would answer 404 to a request carrying another user's token."""
+    client = flavor.client(sandbox)
+    sessions = _sessions(flavor, sandbox, client)
+    order = [list(sessions)[i % USERS] for i in range(CALLS)]
+    if flavor.name == "sync":
+
+        def call(username: str) -> int:
+            session, account = sessions[username]
+            return get_account.sync_detailed(client=session, account_id=account).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(call, order))
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(
+                *(
+                    get_account.asyncio_detailed(client=sessions[name][0], account_id=sessions[name][1])
+                    for name in order
+                )
+            )
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * CALLS
+    assert sandbox.state.count("obtainTokens") == 1  # the client's tokens, shared by every session
+    assert sandbox.state.count("authenticateUser") == USERS
+
+
+def test_one_renewal_of_the_client_token_for_every_session(
+    flavor: SandboxFlavor, sandbox: SandboxServer
+) -> None:
+    """Property 1 across sessions: the access token expires at the vendor; 30 sessions call at
+    once: one renewal, then each session's call goes through."""
+    client = flavor.client(sandbox)
+    sessions = _sessions(flavor, sandbox, client)
+    sandbox.state.expire("access")
+    if flavor.name == "sync":
+        with ThreadPoolExecutor(max_workers=USERS) as pool:
+            statuses = list(
+                pool.map(
+                    lambda pair: get_account.sync_detailed(client=pair[0], account_id=pair[1]).status_code,
+                    sessions.values(),
+                )
+            )
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(
+                *(
+                    get_account.asyncio_detailed(client=session, account_id=account)
+                    for session, account in sessions.values()
+                )
+            )
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * USERS
+    assert sandbox.state.count("renewAccessToken") == 1
+    assert flavor.call(list_products, client).status_code == 200
