@@ -494,11 +494,14 @@ class AsyncRenewer:
             if early:
                 return keyring.held  # advisory: the token is still valid, someone renews
             try:
-                held = await self._wait(task, kind, deadline, request)
+                await self._wait(task, kind, deadline, request)
             except Exception as error:
                 if running_kind == kind:
                     raise own_copy(error) from error
                 continue
+            # Never the renewal's own result: it is the view of the session that started it,
+            # whose user-scoped tokens are not this caller's.
+            held = keyring.held
             if held.usable(kind) and (held.token(kind) != used.token(kind) or not rejected):
                 return held
             if running_kind == kind:

@@ -298,3 +298,37 @@ def test_a_session_key_must_be_a_header_safe_string(kind: type[PartnerClient | A
         root.for_user("")
     with pytest.raises(ConfigurationError):
         root.for_user(42)  # type: ignore[arg-type]
+
+
+def test_after_a_shared_renewal_each_session_replays_with_its_own_user_token(flavor: Flavor) -> None:
+    """Property 26: 30 sessions wait for one renewal of the client's access token (a 401 each);
+    each replay carries its own user's token, not the one of the session that renewed."""
+    vendor = OwningVendor(renewal_delay=0.05)
+    root = flavor.client(vendor, tokens=logged_in(vendor))
+    users = [f"user{n}" for n in range(30)]
+    sessions = {user: root.for_user(user) for user in users}
+    for user, session in sessions.items():
+        _login(flavor, session, user)
+    vendor.revoke("access")  # the vendor refuses it; the client still thinks it valid
+    if flavor.name == "sync":
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            statuses = list(
+                pool.map(
+                    lambda u: (
+                        get_account.sync_detailed(client=sessions[u], account_id=f"acc_{u}").status_code
+                    ),
+                    users,
+                )
+            )
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(
+                *(get_account.asyncio_detailed(client=sessions[u], account_id=f"acc_{u}") for u in users)
+            )
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * 30
+    assert vendor.foreign == 0
+    assert vendor.calls[ACCESS] == 1
