@@ -93,3 +93,25 @@ def test_one_renewal_of_the_client_token_for_every_session(
     assert statuses == [200] * USERS
     assert sandbox.state.count("renewAccessToken") == 1
     assert flavor.call(list_products, client).status_code == 200
+
+
+def test_the_readme_many_users_example_runs(sandbox: SandboxServer) -> None:
+    """README's "Many users" code, as written, against the sandbox."""
+    import re
+
+    from tests._paths import ROOT
+    from tests.sandbox import DEMO
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Many users\n") : readme.index("## Many processes\n")]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    code = code.replace('app_key="..."', f"app_key={DEMO.app_key!r}")
+    code = code.replace('private_key="..."', f"private_key={DEMO.private_key!r}")
+    code = code.replace('base_url="https://..."', f"base_url={sandbox.url!r}")
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 (our own README)
+    namespace["login"]("user-42", DEMO.username, DEMO.password)
+    assert namespace["my_account"]("user-42", "acc_001").owner_id == "usr_01"
+    client = namespace["client"]
+    assert client.tokens.user_token is None  # the user token is the session's, not the client's
+    client.close()
