@@ -494,6 +494,7 @@ class PartnerClient(_PartnerClientBase):
                 # transport, no settings of its own (a shallow copy shares them all).
                 http = copy.copy(template.get_httpx_client())
                 http.auth = self._auth()
+                http.cookies = {}  # a jar of its own: one user's cookies never reach another
             else:
                 http = _HTTPClient(**self._client_args())
                 http._partner_context = self._runtime.context
@@ -583,6 +584,7 @@ class AsyncPartnerClient(_PartnerClientBase):
             if isinstance(template, AsyncPartnerClient):
                 http = copy.copy(template.get_async_httpx_client())
                 http.auth = self._auth()
+                http.cookies = {}  # a jar of its own: one user's cookies never reach another
             else:
                 http = _AsyncHTTPClient(**self._client_args())
                 http._partner_context = self._runtime.context

@@ -332,3 +332,28 @@ def test_after_a_shared_renewal_each_session_replays_with_its_own_user_token(fla
     assert statuses == [200] * 30
     assert vendor.foreign == 0
     assert vendor.calls[ACCESS] == 1
+
+
+def test_sessions_never_share_a_cookie_jar(flavor: Flavor, vendor: FakeVendor) -> None:
+    """A cookie one user's answer sets never travels with another user's request."""
+
+    def set_cookie(request: httpx.Request) -> httpx.Response | None:
+        if request.headers.get("x-user-token") == first.tokens.user_token:
+            response = vendor.handle(request)
+            response.headers["set-cookie"] = "session=first-user; Path=/"
+            return response
+        return None
+
+    handler = vendor.sync_handler if flavor.name == "sync" else vendor.async_handler
+    root = flavor.make_client(
+        app_key=vendor.app_key,
+        base_url="https://api.test",
+        tokens=logged_in(vendor),
+        transport=httpx.MockTransport(handler),
+    )
+    first = root.for_user("first", tokens=Tokens(user_token=vendor.issue("user")))
+    second = root.for_user("second", tokens=Tokens(user_token=vendor.issue("user")))
+    vendor.fail_next("/v1/accounts/acc_001", set_cookie)
+    assert flavor.call(get_account, first, account_id="acc_001").status_code == 200
+    assert flavor.call(get_account, second, account_id="acc_001").status_code == 200
+    assert "cookie" not in vendor.seen[-1].headers
