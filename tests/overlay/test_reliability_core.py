@@ -172,8 +172,10 @@ def test_no_request_mixes_two_token_generations_threads(vendor: FakeVendor) -> N
         done.set()
 
     def read(_: int) -> None:
-        while not done.is_set():
+        while True:  # at least once, however fast the rotation ends
             get_account.sync_detailed(client=client, account_id="acc_001")
+            if done.is_set():
+                return
 
     rotator = threading.Thread(target=rotate)
     rotator.start()
@@ -199,9 +201,11 @@ def test_no_request_mixes_two_token_generations_tasks(vendor: FakeVendor) -> Non
             done.set()
 
         async def read() -> None:
-            while not done.is_set():
+            while True:  # at least once, however fast the rotation ends
                 await get_account.asyncio_detailed(client=client, account_id="acc_001")
                 await asyncio.sleep(0)  # a mock transport never suspends: let the rotation run
+                if done.is_set():
+                    return
 
         await asyncio.gather(rotate(), *(read() for _ in range(8)))
         await client.aclose()

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partner_api import AsyncPartnerClient, ClientClosedError, PartnerClient, Tokens
+from partner_api import AsyncPartnerClient, ClientClosedError, MissingTokenError, PartnerClient, Tokens
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
 from partner_api_client.api.users import authenticate_user
@@ -357,3 +357,24 @@ def test_sessions_never_share_a_cookie_jar(flavor: Flavor, vendor: FakeVendor) -
     assert flavor.call(get_account, first, account_id="acc_001").status_code == 200
     assert flavor.call(get_account, second, account_id="acc_001").status_code == 200
     assert "cookie" not in vendor.seen[-1].headers
+
+
+def test_a_session_finds_a_login_another_process_made_through_the_store(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    """Two clients sharing one store stand for two processes: a user logged in by one is served
+    by the other, and a user token refused here is replaced by the one the other holds now."""
+    from partner_api.stores import MemoryTokenStore
+
+    store = MemoryTokenStore()
+    here = flavor.client(vendor, tokens=logged_in(vendor), token_store=store).for_user("siti")
+    there = flavor.client(vendor, tokens=logged_in(vendor), token_store=store).for_user("siti")
+    with pytest.raises(MissingTokenError):  # nobody has logged siti in yet
+        flavor.call(get_account, here, account_id="acc_001")
+    _login(flavor, there, "siti")
+    assert flavor.call(get_account, here, account_id="acc_001").status_code == 200
+    old = here.tokens.user_token
+    vendor.revoke("user", old)
+    _login(flavor, there, "siti")  # logged in again over there; the old token is revoked
+    assert flavor.call(get_account, here, account_id="acc_001").status_code == 200
+    assert here.tokens.user_token == there.tokens.user_token != old
