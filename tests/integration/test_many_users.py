@@ -7,6 +7,9 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
+from partner_api.testing import Sandbox
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
 from partner_api_client.api.users import authenticate_user
@@ -16,6 +19,11 @@ from tests.sandbox import SandboxServer
 
 USERS = 30
 CALLS = 600
+# Many users arrive with the testing kit's add_user (helper C2's branch); until it is merged,
+# the two sandbox tests below cannot run.
+needs_many_users = pytest.mark.skipif(
+    not hasattr(Sandbox, "add_user"), reason="the sandbox has no add_user yet (testing kit, many users)"
+)
 
 
 def _sessions(flavor: SandboxFlavor, sandbox: SandboxServer, client: Any) -> dict[str, tuple[Any, str]]:
@@ -31,6 +39,7 @@ def _sessions(flavor: SandboxFlavor, sandbox: SandboxServer, client: Any) -> dic
     return sessions
 
 
+@needs_many_users
 def test_no_request_carries_another_users_token(flavor: SandboxFlavor, sandbox: SandboxServer) -> None:
     """Property 26: 30 users, 600 calls from 16 threads (or 600 tasks), each for its own
     account: the vendor would answer 404 to a request carrying another user's token."""
@@ -62,6 +71,7 @@ def test_no_request_carries_another_users_token(flavor: SandboxFlavor, sandbox: 
     assert sandbox.state.count("authenticateUser") == USERS
 
 
+@needs_many_users
 def test_one_renewal_of_the_client_token_for_every_session(
     flavor: SandboxFlavor, sandbox: SandboxServer
 ) -> None:
