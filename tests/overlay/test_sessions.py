@@ -378,3 +378,30 @@ def test_a_session_finds_a_login_another_process_made_through_the_store(
     _login(flavor, there, "siti")  # logged in again over there; the old token is revoked
     assert flavor.call(get_account, here, account_id="acc_001").status_code == 200
     assert here.tokens.user_token == there.tokens.user_token != old
+
+
+def test_a_token_of_another_owner_in_a_renewal_chain_is_renewed_once(
+    flavor: Flavor, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mixed scopes (access per user, refresh per client): 10 sessions renew their own access
+    tokens, each needing the client's expired refresh token first: 1 refresh renewal, 10 access
+    renewals."""
+    monkeypatch.setattr(
+        "partner_api._client.TOKEN_SCOPES", {"access": "user", "refresh": "client", "user": "user"}
+    )
+    vendor.renewal_delay = 0.05
+    root = flavor.client(vendor, tokens=logged_in(vendor, refresh=-1.0))
+    sessions = [root.for_user(f"u{n}", tokens=logged_in(vendor, access=-1.0)) for n in range(10)]
+    if flavor.name == "sync":
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = list(pool.map(lambda s: list_products.sync_detailed(client=s).status_code, sessions))
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(*(list_products.asyncio_detailed(client=s) for s in sessions))
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * 10
+    assert vendor.calls["/v1/auth/refresh-token"] == 1
+    assert vendor.calls[ACCESS] == 10
