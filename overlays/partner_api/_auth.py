@@ -123,16 +123,15 @@ class PartnerAuth(httpx.Auth):
         operation = self._operation(request)
         held = yield from self._ready(operation)
         response, sent_at = yield from self._send(request, operation, held)
-        if operation is not None and self._refuses_user_token(operation, response):
-            yield _Read(response)
-            if self._user_token_refused(response):
-                self._keyring.book_of("user").adopt(held.refused("user"), frozenset({"user"}))
-                yield _Load(again=True)
-                held = self._keyring.held
-                if not held.usable("user"):
-                    raise self._reauthenticate(operation)
-                # Another process logged the user in again: one replay with that token.
-                response, sent_at = yield from self._send(request, operation, held)
+        if operation is not None and (yield from self._user_token_was_refused(operation, response, held)):
+            yield _Load(again=True)
+            held = self._keyring.held
+            if not held.usable("user"):
+                raise self._reauthenticate(operation)
+            # Another process logged the user in again: one replay with that token.
+            response, sent_at = yield from self._send(request, operation, held)
+            if (yield from self._user_token_was_refused(operation, response, held)):
+                raise self._reauthenticate(operation)
         kind = self._replayable(operation, response)
         if kind is not None:
             yield _Read(response)  # frees its connection for the renewal
@@ -175,6 +174,18 @@ class PartnerAuth(httpx.Auth):
         sent_at = time.monotonic()
         response: httpx.Response = yield request
         return response, sent_at
+
+    def _user_token_was_refused(
+        self, operation: Operation, response: httpx.Response, held: Held
+    ) -> Generator[_Step, Any, bool]:
+        """Whether the vendor refused the user token ``held`` has (then marked refused here)."""
+        if not self._refuses_user_token(operation, response):
+            return False
+        yield _Read(response)
+        if not self._user_token_refused(response):
+            return False
+        self._keyring.book_of("user").adopt(held.refused("user"), frozenset({"user"}))
+        return True
 
     def _ours(self, response: httpx.Response) -> bool:
         """Whether the response came from the base URL's origin (not a redirect's target)."""
