@@ -12,6 +12,7 @@ session. A ``Keyring`` is what one client object sees: the two books composed in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -195,8 +196,9 @@ class Keyring:
         return self.held
 
 
+# Every field of Tokens, by the kind it belongs to (access_token, access_token_expires_at, ...).
 _FIELDS: Final = {
-    kind: tuple(f"{kind}_token{suffix}" for suffix in ("", "_expires_at", "_lifetime"))
+    kind: tuple(f.name for f in dataclasses.fields(Tokens) if f.name.startswith(f"{kind}_token"))
     for kind in TOKEN_KINDS
 }
 
