@@ -405,3 +405,16 @@ def test_a_token_of_another_owner_in_a_renewal_chain_is_renewed_once(
     assert statuses == [200] * 10
     assert vendor.calls["/v1/auth/refresh-token"] == 1
     assert vendor.calls[ACCESS] == 10
+
+
+def test_client_tokens_given_to_a_session_fill_only_what_the_client_lacks(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    root = flavor.client(vendor)  # no tokens yet
+    saved = logged_in(vendor)
+    session = root.for_user("siti", tokens=saved)
+    assert root.tokens.access_token == saved.access_token  # the client had none: taken
+    newer = logged_in(vendor)
+    root.for_user("budi", tokens=newer)
+    assert root.tokens.access_token == saved.access_token  # the client has one: kept
+    assert session.tokens.user_token == saved.user_token
