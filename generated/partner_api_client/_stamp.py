@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "1.1.0"
 SPEC_SHA256: Final = "848a2649f6d4c02e5f27a49bec18a4f7f25325e45f63d5c3d93769625a9b6ef3"
-GENERATOR_SHA256: Final = "ad83a8aa207aa5ca8b0b92dba55d75bb3172f0986ce519d65b2514827a05c862"
+GENERATOR_SHA256: Final = "2a69c704d6959b69e7127a8d34e04b1a59c4f27755ba3ddc4a90d4762b855b7c"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
 OUTPUT_SHA256: Final = "eaf8a4ec3673a12400d19d307f9f99d9d075aaec93ed42a248cf66230cc261f2"

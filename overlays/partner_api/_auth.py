@@ -83,6 +83,10 @@ class _Obtain:
 class _Load:
     """Read the token store, once per book: another process may already hold newer tokens."""
 
+    again: bool = False
+    """Read it again: the user token is missing or refused here, and another process may have
+    logged the user in since."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Read:
@@ -117,6 +121,32 @@ class PartnerAuth(httpx.Auth):
             )
         request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + self._options.budget)
         operation = self._operation(request)
+        held = yield from self._ready(operation)
+        response, sent_at = yield from self._send(request, operation, held)
+        if operation is not None and (yield from self._user_token_was_refused(operation, response, held)):
+            yield _Load(again=True)
+            held = self._keyring.held
+            if not held.usable("user"):
+                raise self._reauthenticate(operation)
+            # Another process logged the user in again: one replay with that token.
+            response, sent_at = yield from self._send(request, operation, held)
+            if (yield from self._user_token_was_refused(operation, response, held)):
+                raise self._reauthenticate(operation)
+        kind = self._replayable(operation, response)
+        if kind is not None:
+            yield _Read(response)  # frees its connection for the renewal
+            held = yield _Obtain(kind, held, rejected=True)
+            self._check_user_token(operation, held)
+            response, sent_at = yield from self._send(request, operation, held)
+        if operation is not None and operation.issues and response.is_success and self._ours(response):
+            yield _Read(response)
+            yield _Capture(operation, response, sent_at)
+        if response.status_code >= 400 and self._options.raise_for_status:
+            yield _Read(response)
+            raise status_error(response, self._options.language)
+
+    def _ready(self, operation: Operation | None) -> Generator[_Step, Any, Held]:
+        """The tokens to send: read from the store at first, renewed if they must be."""
         if not self._keyring.loaded:
             yield _Load()
         held = self._keyring.held
@@ -131,31 +161,35 @@ class PartnerAuth(httpx.Auth):
                     held = self._keyring.held
                     if not held.usable(kind):
                         raise
+        if self._lacks_user_token(operation, held):
+            yield _Load(again=True)  # another process may have logged the user in since
+            held = self._keyring.held
         self._check_user_token(operation, held)
+        return held
+
+    def _send(
+        self, request: httpx.Request, operation: Operation | None, held: Held
+    ) -> Generator[_Step, Any, tuple[httpx.Response, float]]:
         self._authorize(request, operation, held)
         sent_at = time.monotonic()
         response: httpx.Response = yield request
-        foreign = origin(response.url) != self._context.base_origin
-        if operation is not None and self._refuses_user_token(operation, response, foreign):
-            yield _Read(response)
-            if self._user_token_refused(response):
-                self._keyring.session.adopt(held.refused("user"), frozenset({"user"}))
-                raise self._reauthenticate(operation)
-        kind = None if foreign else self._replayable(operation, response)
-        if kind is not None:
-            yield _Read(response)  # frees its connection for the renewal
-            held = yield _Obtain(kind, held, rejected=True)
-            self._check_user_token(operation, held)
-            self._authorize(request, operation, held)
-            sent_at = time.monotonic()
-            response = yield request
-            foreign = origin(response.url) != self._context.base_origin
-        if operation is not None and operation.issues and response.is_success and not foreign:
-            yield _Read(response)
-            yield _Capture(operation, response, sent_at)
-        if response.status_code >= 400 and self._options.raise_for_status:
-            yield _Read(response)
-            raise status_error(response, self._options.language)
+        return response, sent_at
+
+    def _user_token_was_refused(
+        self, operation: Operation, response: httpx.Response, held: Held
+    ) -> Generator[_Step, Any, bool]:
+        """Whether the vendor refused the user token ``held`` has (then marked refused here)."""
+        if not self._refuses_user_token(operation, response):
+            return False
+        yield _Read(response)
+        if not self._user_token_refused(response):
+            return False
+        self._keyring.book_of("user").adopt(held.refused("user"), frozenset({"user"}))
+        return True
+
+    def _ours(self, response: httpx.Response) -> bool:
+        """Whether the response came from the base URL's origin (not a redirect's target)."""
+        return origin(response.url) == self._context.base_origin
 
     # ---- the drivers ------------------------------------------------------------------------
 
@@ -200,7 +234,7 @@ class PartnerAuth(httpx.Auth):
         if isinstance(step, _Read):
             return step.response.read()
         if isinstance(step, _Load):
-            return keyring.load()
+            return keyring.reload() if step.again else keyring.load()
         if isinstance(step, _Capture):
             plan = self._context.renewal.capture(step.operation, step.response, keyring.held, step.sent_at)
             return run(plan, _no_send, keyring)
@@ -220,7 +254,7 @@ class PartnerAuth(httpx.Auth):
         if isinstance(step, _Read):
             return await step.response.aread()
         if isinstance(step, _Load):
-            return await keyring.aload()
+            return await (keyring.areload() if step.again else keyring.aload())
         if isinstance(step, _Capture):
             plan = self._context.renewal.capture(step.operation, step.response, keyring.held, step.sent_at)
             return await run_async(plan, _no_send_async, keyring)
@@ -282,6 +316,9 @@ class PartnerAuth(httpx.Auth):
             op.operation_id for op in catalog.operations if any(i.kind == kind for i in op.issues)
         )
 
+    def _lacks_user_token(self, operation: Operation | None, held: Held) -> bool:
+        return operation is not None and operation.user_token and not held.usable("user")
+
     def _check_user_token(self, operation: Operation | None, held: Held) -> None:
         if operation is None or not operation.user_token or held.usable("user"):
             return
@@ -302,10 +339,8 @@ class PartnerAuth(httpx.Auth):
             operation=operation.operation_id,
         )
 
-    def _refuses_user_token(
-        self, operation: Operation | None, response: httpx.Response, foreign: bool
-    ) -> bool:
-        return response.status_code == 401 and not foreign and operation is not None and operation.user_token
+    def _refuses_user_token(self, operation: Operation, response: httpx.Response) -> bool:
+        return response.status_code == 401 and operation.user_token and self._ours(response)
 
     def _user_token_refused(self, response: httpx.Response) -> bool:
         try:
@@ -318,6 +353,8 @@ class PartnerAuth(httpx.Auth):
         """The token to renew before replaying a request its 401 refused, if any."""
         if response.status_code != 401 or operation is None or operation.bearer is None:
             return None
+        if not self._ours(response):
+            return None  # a 401 from a redirect's target says nothing about our tokens
         catalog = self._context.catalog
         if catalog.is_renewal(operation) or operation.bearer not in catalog.renewal_of:
             return None

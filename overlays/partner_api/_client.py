@@ -153,7 +153,7 @@ def _translate(error: Exception, request: httpx.Request, closed: bool) -> Except
     request_id = request.headers.get("x-request-id")
     where = f"{request.method} {request.url.path}" + (f" (x-request-id {request_id})" if request_id else "")
     if type(error) is RuntimeError:
-        if closed or "closed" in str(error):
+        if closed or "client has been closed" in str(error):
             return ClientClosedError(f"{where}: the client is closed")
         # httpx and httpcore raise plain RuntimeErrors for an event loop mix-up.
         return APIConnectionError(f"{where}: {error}", request=request)
@@ -407,9 +407,14 @@ class _PartnerClientBase(AuthenticatedClient):
             "timeout": self._settings.timeout,
             "follow_redirects": self._runtime.config.follow_redirects,
             "headers": {"user-agent": USER_AGENT},
+            "cookies": self._cookie_jar(),
             "transport": self._transport(),
             "auth": self._auth(),
         }
+
+    def _cookie_jar(self) -> httpx.Cookies:
+        """The cookie jar of one httpx client: never shared between sessions."""
+        return httpx.Cookies()
 
     def _auth(self) -> PartnerAuth:
         return PartnerAuth(self._runtime.context, self._keyring, self._settings.request)
@@ -494,6 +499,7 @@ class PartnerClient(_PartnerClientBase):
                 # transport, no settings of its own (a shallow copy shares them all).
                 http = copy.copy(template.get_httpx_client())
                 http.auth = self._auth()
+                http.cookies = self._cookie_jar()  # its own: a user's cookies never reach another
             else:
                 http = _HTTPClient(**self._client_args())
                 http._partner_context = self._runtime.context
@@ -583,6 +589,7 @@ class AsyncPartnerClient(_PartnerClientBase):
             if isinstance(template, AsyncPartnerClient):
                 http = copy.copy(template.get_async_httpx_client())
                 http.auth = self._auth()
+                http.cookies = self._cookie_jar()  # its own: a user's cookies never reach another
             else:
                 http = _AsyncHTTPClient(**self._client_args())
                 http._partner_context = self._runtime.context

@@ -12,6 +12,7 @@ session. A ``Keyring`` is what one client object sees: the two books composed in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -71,22 +72,32 @@ class TokenBook:
                 self.held = self.held.adopted(other, mine)
 
     def absorb(self, stored: Tokens | None) -> None:
-        """Take from the store the tokens that differ from ours and are not known to have expired:
-        under the store's lock, or at the first call, the store is the freshest source."""
+        """Take from the store the tokens that are newer than ours: another process renewed.
+
+        A stored token is taken when ours is unusable (missing, expired, refused), or when it
+        expires later than ours: the store may lag behind this process by a save in flight,
+        and an older token must never replace a newer one.
+        """
         if stored is None:
             return
         incoming = Held.from_tokens(stored)
+        held = self.held
         kinds = frozenset(
-            kind
-            for kind in self.kinds
-            if stored.token(kind) is not None
-            and stored.token(kind) != self.held.token(kind)
-            and incoming.usable(kind)
+            kind for kind in self.kinds if stored.token(kind) is not None and _newer(incoming, held, kind)
         )
         self.adopt(incoming, kinds)
 
     def __repr__(self) -> str:
         return f"TokenBook(kinds={sorted(self.kinds)}, held={self.held.tokens!r})"
+
+
+def _newer(incoming: Held, held: Held, kind: TokenKind) -> bool:
+    if incoming.token(kind) == held.token(kind) or not incoming.usable(kind):
+        return False
+    if not held.usable(kind):
+        return True
+    theirs, ours = incoming.deadlines.get(kind), held.deadlines.get(kind)
+    return theirs is not None and ours is not None and theirs > ours
 
 
 def split_kinds(scopes: Mapping[TokenKind, str]) -> tuple[frozenset[TokenKind], frozenset[TokenKind]]:
@@ -123,6 +134,19 @@ class Keyring:
     async def aload(self) -> None:
         for book in (self.client, self.session):
             if not book.loaded and self.backend is not None and book.store_key is not None:
+                book.absorb(await self.backend.aload(book.store_key))
+                book.loaded = True
+
+    def reload(self) -> None:
+        """Read both books from the store again, taking the tokens that differ and are usable."""
+        for book in (self.client, self.session):
+            if self.backend is not None and book.store_key is not None:
+                book.absorb(self.backend.load(book.store_key))
+                book.loaded = True
+
+    async def areload(self) -> None:
+        for book in (self.client, self.session):
+            if self.backend is not None and book.store_key is not None:
                 book.absorb(await self.backend.aload(book.store_key))
                 book.loaded = True
 
@@ -172,8 +196,9 @@ class Keyring:
         return self.held
 
 
+# Every field of Tokens, by the kind it belongs to (access_token, access_token_expires_at, ...).
 _FIELDS: Final = {
-    kind: tuple(f"{kind}_token{suffix}" for suffix in ("", "_expires_at", "_lifetime"))
+    kind: tuple(f.name for f in dataclasses.fields(Tokens) if f.name.startswith(f"{kind}_token"))
     for kind in TOKEN_KINDS
 }
 

@@ -75,8 +75,17 @@ class Publish:
     kinds: frozenset[TokenKind]
 
 
-# What a plan receives back: the response to a Send, None after a Publish.
-Plan = Generator[Send | Publish, Any, Held]
+@dataclass(frozen=True, slots=True)
+class Delegate:
+    """Make ``kind`` usable through its own owner's renewer (another book: single flight there);
+    the reply is that owner's view after it."""
+
+    kind: TokenKind
+    used: Held
+
+
+# What a plan receives back: the response to a Send, a Held after a Delegate, None after a Publish.
+Plan = Generator[Send | Publish | Delegate, Any, Held]
 
 
 def margin(held: Held, kind: TokenKind) -> float:
@@ -101,7 +110,7 @@ class Renewal:
             # Not announced: a 401 may be about something else (an x-user-token, say), and
             # the token stays until a new one replaces it.
             current = current.replaced(kind, None, None, 0.0)
-        held = yield from self._obtain(kind, current, depth=0)
+        held = yield from self._obtain(kind, current, depth=0, keyring=keyring)
         if not held.usable(kind):
             # Never "Authorization: Bearer None": the renewal answered without the token.
             raise MissingTokenError(
@@ -151,7 +160,7 @@ class Renewal:
             yield Publish(changed, frozenset(kinds))
         return changed
 
-    def _obtain(self, kind: TokenKind, held: Held, depth: int) -> Plan:
+    def _obtain(self, kind: TokenKind, held: Held, depth: int, keyring: Keyring | None = None) -> Plan:
         if depth > len(TOKEN_KINDS):  # pragma: no cover (the catalog would have to be circular)
             raise self._cannot_obtain(kind, held)
         operation = self._catalog.renewal_of.get(kind)
@@ -161,7 +170,13 @@ class Renewal:
                 if not held.usable(bearer):
                     if not self._renewable(bearer, held) and self._first_tokens_issue(kind):
                         return (yield from self._first_tokens(held))
-                    held = yield from self._obtain(bearer, held, depth + 1)
+                    if keyring is not None and keyring.book_of(bearer) is not keyring.book_of(kind):
+                        # Another owner's token (a user's, or the client's): renewed by its own
+                        # renewer, once for everyone who needs it.
+                        renewed: Held = yield Delegate(bearer, held)
+                        held = held.adopted(renewed, frozenset({bearer}))
+                    else:
+                        held = yield from self._obtain(bearer, held, depth + 1, keyring)
                     if held.usable(kind):
                         return held
                 bearer_token = held.token(bearer)
@@ -237,14 +252,20 @@ Sender = Callable[[Send], httpx.Response]
 AsyncSender = Callable[[Send], Awaitable[httpx.Response]]
 
 
-def run(plan: Plan, send: Sender, keyring: Keyring) -> Held:
-    reply: httpx.Response | None = None
+def run(
+    plan: Plan, send: Sender, keyring: Keyring, delegate: Callable[[Delegate], Held] | None = None
+) -> Held:
+    reply: httpx.Response | Held | None = None
     try:
         while True:
             step = plan.send(reply)
             reply = None
             if isinstance(step, Send):
                 reply = send(step)
+            elif isinstance(step, Delegate):
+                if delegate is None:  # pragma: no cover (capture plans never delegate)
+                    raise AssertionError("a plan delegated without a renewer to delegate to")
+                reply = delegate(step)
             else:
                 keyring.store(step.held, step.kinds)
                 keyring.save(step.kinds)
@@ -254,14 +275,23 @@ def run(plan: Plan, send: Sender, keyring: Keyring) -> Held:
         return held
 
 
-async def run_async(plan: Plan, send: AsyncSender, keyring: Keyring) -> Held:
-    reply: httpx.Response | None = None
+async def run_async(
+    plan: Plan,
+    send: AsyncSender,
+    keyring: Keyring,
+    delegate: Callable[[Delegate], Awaitable[Held]] | None = None,
+) -> Held:
+    reply: httpx.Response | Held | None = None
     try:
         while True:
             step = plan.send(reply)
             reply = None
             if isinstance(step, Send):
                 reply = await send(step)
+            elif isinstance(step, Delegate):
+                if delegate is None:  # pragma: no cover (capture plans never delegate)
+                    raise AssertionError("a plan delegated without a renewer to delegate to")
+                reply = await delegate(step)
             else:
                 keyring.store(step.held, step.kinds)
                 await keyring.asave(step.kinds)
@@ -433,15 +463,19 @@ class SyncRenewer:
         def send(step: Send) -> httpx.Response:
             return self._send(step, deadline)
 
+        def delegate(step: Delegate) -> Held:
+            renewer: SyncRenewer = keyring.book_of(step.kind).renewer  # type: ignore[assignment]
+            return renewer.obtain(keyring, step.kind, step.used, deadline=deadline)
+
         backend, book = keyring.backend, self._book
         if backend is None or book.store_key is None:
-            return run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring)
+            return run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring, delegate)
         renewed: list[Held] = []
 
         def renew(stored: Tokens | None) -> Tokens:
             # Under the store's lock, from the freshest tokens: another process may have rotated.
             book.absorb(stored)
-            held = run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring)
+            held = run(self._renewal.obtain(keyring, kind, used, rejected=rejected), send, keyring, delegate)
             renewed.append(held)
             return held.tokens
 
@@ -494,11 +528,14 @@ class AsyncRenewer:
             if early:
                 return keyring.held  # advisory: the token is still valid, someone renews
             try:
-                held = await self._wait(task, kind, deadline, request)
+                await self._wait(task, kind, deadline, request)
             except Exception as error:
                 if running_kind == kind:
                     raise own_copy(error) from error
                 continue
+            # Never the renewal's own result: it is the view of the session that started it,
+            # whose user-scoped tokens are not this caller's.
+            held = keyring.held
             if held.usable(kind) and (held.token(kind) != used.token(kind) or not rejected):
                 return held
             if running_kind == kind:
@@ -550,14 +587,18 @@ class AsyncRenewer:
         async def send(step: Send) -> httpx.Response:
             return await self._send(step, deadline)
 
+        async def delegate(step: Delegate) -> Held:
+            renewer: AsyncRenewer = keyring.book_of(step.kind).renewer  # type: ignore[assignment]
+            return await renewer.obtain(keyring, step.kind, step.used, deadline=deadline)
+
         backend, book = keyring.backend, self._book
         if backend is None or book.store_key is None:
-            return await run_async(plan, send, keyring)
+            return await run_async(plan, send, keyring, delegate)
         renewed: list[Held] = []
 
         async def renew(stored: Tokens | None) -> Tokens:
             book.absorb(stored)
-            held = await run_async(plan, send, keyring)
+            held = await run_async(plan, send, keyring, delegate)
             renewed.append(held)
             return held.tokens
 

@@ -13,13 +13,15 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
+from partner_api_client import _manifest
 
-TokenKind = Literal["access", "refresh", "user"]
-TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ("access", "refresh", "user")
+# The vocabulary comes from the spec, through the generated manifest: named once.
+TokenKind = _manifest.TokenKind
+TOKEN_KINDS: Final[tuple[TokenKind, ...]] = _manifest.TOKEN_KINDS
 
 logger = logging.getLogger("partner_api")
 

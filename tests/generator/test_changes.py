@@ -13,6 +13,12 @@ from generator._diff import compare
 from tests._paths import GENERATED, ROOT
 from tests.generator.conftest import run_generator, spec_data, tree, write_spec
 
+# Versions relative to the committed spec's: the spec's own version moves on.
+CURRENT = str(spec_data()["info"]["version"])
+_MAJOR, _MINOR = (int(part) for part in CURRENT.split(".")[:2])
+NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
+NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
+
 Edit = Callable[[dict[str, Any]], None]
 
 
@@ -136,9 +142,9 @@ def test_no_edit_no_change(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "version", "expected"),
     [
-        (_remove_operation, "1.1.0", "need a new major version"),
-        (_remove_operation, "1.0.0", "the spec changed since 1.0.0 was generated"),
-        (_add_optional_parameter, "1.0.0", "the spec changed since 1.0.0 was generated"),
+        (_remove_operation, NEXT_MINOR, "need a new major version"),
+        (_remove_operation, CURRENT, f"the spec changed since {CURRENT} was generated"),
+        (_add_optional_parameter, CURRENT, f"the spec changed since {CURRENT} was generated"),
     ],
 )
 def test_check_refuses_a_version_that_does_not_say_what_changed(
@@ -154,7 +160,7 @@ def test_check_refuses_a_version_that_does_not_say_what_changed(
 
 
 @pytest.mark.parametrize(
-    ("edit", "version"), [(_remove_operation, "2.0.0"), (_add_optional_parameter, "1.1.0")]
+    ("edit", "version"), [(_remove_operation, NEXT_MAJOR), (_add_optional_parameter, NEXT_MINOR)]
 )
 def test_check_accepts_a_version_that_does(edit: Edit, version: str, tmp_path: Path) -> None:
     data = spec_data()
@@ -170,7 +176,7 @@ def test_generate_refuses_a_breaking_change_without_a_major_version(
 ) -> None:
     data = spec_data()
     _remove_operation(data)
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     before = tree(committed_copy)
     result = run_generator("generate", "--spec", write_spec(tmp_path, data), "--output", committed_copy)
     assert result.returncode == 1
@@ -183,7 +189,7 @@ def test_generate_adds_one_changelog_entry(tmp_path: Path, committed_copy: Path)
     shutil.copy(ROOT / "CHANGELOG.md", changelog)
     data = spec_data()
     _add_optional_parameter(data)
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     spec = write_spec(tmp_path, data)
     pristine = tmp_path / "pristine"
     shutil.copytree(committed_copy, pristine)
@@ -196,19 +202,19 @@ def test_generate_adds_one_changelog_entry(tmp_path: Path, committed_copy: Path)
         assert result.returncode == 0, result.stderr
         assert "optional parameter added: listProducts(q)" in result.stdout
     text = changelog.read_text(encoding="utf-8")
-    assert text.count("### API changes in 1.1.0") == 1
+    assert text.count(f"### API changes in {NEXT_MINOR}") == 1
     assert "- optional parameter added: listProducts(q)" in text
     unreleased = text.index("## [Unreleased]")
-    assert unreleased < text.index("### API changes in 1.1.0") < text.index("### Added")
+    assert unreleased < text.index(f"### API changes in {NEXT_MINOR}") < text.index("### Added")
 
 
 def test_diff_against_a_revision(tmp_path: Path) -> None:
     result = run_generator("diff", "--against", "HEAD")
     assert result.returncode == 0, result.stderr
-    assert "No API changes (1.0.0 -> 1.0.0)" in result.stdout
+    assert f"No API changes ({CURRENT} -> {CURRENT})" in result.stdout
     data = spec_data()
     _add_model_field(data)
-    data["info"]["version"] = "1.1.0"
+    data["info"]["version"] = NEXT_MINOR
     result = run_generator("diff", "--spec", write_spec(tmp_path, data))
     assert "model field added: Product.rating" in result.stdout
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partner_api import AsyncPartnerClient, ClientClosedError, PartnerClient, Tokens
+from partner_api import AsyncPartnerClient, ClientClosedError, MissingTokenError, PartnerClient, Tokens
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
 from partner_api_client.api.users import authenticate_user
@@ -298,3 +298,123 @@ def test_a_session_key_must_be_a_header_safe_string(kind: type[PartnerClient | A
         root.for_user("")
     with pytest.raises(ConfigurationError):
         root.for_user(42)  # type: ignore[arg-type]
+
+
+def test_after_a_shared_renewal_each_session_replays_with_its_own_user_token(flavor: Flavor) -> None:
+    """Property 26: 30 sessions wait for one renewal of the client's access token (a 401 each);
+    each replay carries its own user's token, not the one of the session that renewed."""
+    vendor = OwningVendor(renewal_delay=0.05)
+    root = flavor.client(vendor, tokens=logged_in(vendor))
+    users = [f"user{n}" for n in range(30)]
+    sessions = {user: root.for_user(user) for user in users}
+    for user, session in sessions.items():
+        _login(flavor, session, user)
+    vendor.revoke("access")  # the vendor refuses it; the client still thinks it valid
+    if flavor.name == "sync":
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            statuses = list(
+                pool.map(
+                    lambda u: (
+                        get_account.sync_detailed(client=sessions[u], account_id=f"acc_{u}").status_code
+                    ),
+                    users,
+                )
+            )
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(
+                *(get_account.asyncio_detailed(client=sessions[u], account_id=f"acc_{u}") for u in users)
+            )
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * 30
+    assert vendor.foreign == 0
+    assert vendor.calls[ACCESS] == 1
+
+
+def test_sessions_never_share_a_cookie_jar(flavor: Flavor, vendor: FakeVendor) -> None:
+    """A cookie one user's answer sets never travels with another user's request."""
+
+    def set_cookie(request: httpx.Request) -> httpx.Response | None:
+        if request.headers.get("x-user-token") == first.tokens.user_token:
+            response = vendor.handle(request)
+            response.headers["set-cookie"] = "session=first-user; Path=/"
+            return response
+        return None
+
+    handler = vendor.sync_handler if flavor.name == "sync" else vendor.async_handler
+    root = flavor.make_client(
+        app_key=vendor.app_key,
+        base_url="https://api.test",
+        tokens=logged_in(vendor),
+        transport=httpx.MockTransport(handler),
+    )
+    first = root.for_user("first", tokens=Tokens(user_token=vendor.issue("user")))
+    second = root.for_user("second", tokens=Tokens(user_token=vendor.issue("user")))
+    vendor.fail_next("/v1/accounts/acc_001", set_cookie)
+    assert flavor.call(get_account, first, account_id="acc_001").status_code == 200
+    assert flavor.call(get_account, second, account_id="acc_001").status_code == 200
+    assert "cookie" not in vendor.seen[-1].headers
+
+
+def test_a_session_finds_a_login_another_process_made_through_the_store(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    """Two clients sharing one store stand for two processes: a user logged in by one is served
+    by the other, and a user token refused here is replaced by the one the other holds now."""
+    from partner_api.stores import MemoryTokenStore
+
+    store = MemoryTokenStore()
+    here = flavor.client(vendor, tokens=logged_in(vendor), token_store=store).for_user("siti")
+    there = flavor.client(vendor, tokens=logged_in(vendor), token_store=store).for_user("siti")
+    with pytest.raises(MissingTokenError):  # nobody has logged siti in yet
+        flavor.call(get_account, here, account_id="acc_001")
+    _login(flavor, there, "siti")
+    assert flavor.call(get_account, here, account_id="acc_001").status_code == 200
+    old = here.tokens.user_token
+    vendor.revoke("user", old)
+    _login(flavor, there, "siti")  # logged in again over there; the old token is revoked
+    assert flavor.call(get_account, here, account_id="acc_001").status_code == 200
+    assert here.tokens.user_token == there.tokens.user_token != old
+
+
+def test_a_token_of_another_owner_in_a_renewal_chain_is_renewed_once(
+    flavor: Flavor, vendor: FakeVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mixed scopes (access per user, refresh per client): 10 sessions renew their own access
+    tokens, each needing the client's expired refresh token first: 1 refresh renewal, 10 access
+    renewals."""
+    monkeypatch.setattr(
+        "partner_api._client.TOKEN_SCOPES", {"access": "user", "refresh": "client", "user": "user"}
+    )
+    vendor.renewal_delay = 0.05
+    root = flavor.client(vendor, tokens=logged_in(vendor, refresh=-1.0))
+    sessions = [root.for_user(f"u{n}", tokens=logged_in(vendor, access=-1.0)) for n in range(10)]
+    if flavor.name == "sync":
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = list(pool.map(lambda s: list_products.sync_detailed(client=s).status_code, sessions))
+    else:
+
+        async def gather() -> list[int]:
+            responses = await asyncio.gather(*(list_products.asyncio_detailed(client=s) for s in sessions))
+            return [response.status_code for response in responses]
+
+        statuses = flavor.run(gather())
+    assert statuses == [200] * 10
+    assert vendor.calls["/v1/auth/refresh-token"] == 1
+    assert vendor.calls[ACCESS] == 10
+
+
+def test_client_tokens_given_to_a_session_fill_only_what_the_client_lacks(
+    flavor: Flavor, vendor: FakeVendor
+) -> None:
+    root = flavor.client(vendor)  # no tokens yet
+    saved = logged_in(vendor)
+    session = root.for_user("siti", tokens=saved)
+    assert root.tokens.access_token == saved.access_token  # the client had none: taken
+    newer = logged_in(vendor)
+    root.for_user("budi", tokens=newer)
+    assert root.tokens.access_token == saved.access_token  # the client has one: kept
+    assert session.tokens.user_token == saved.user_token

@@ -284,6 +284,7 @@ def test_an_endless_timeout_is_refused(timeout: Any) -> None:
 
 
 def test_a_renewal_without_a_token_is_one_renewal_and_never_bearer_none_threads(vendor: FakeVendor) -> None:
+    """Property 1 when the renewal yields no usable token: one renewal, 50 errors, no Bearer None."""
     vendor.renewal_delay = 0.05
     client = vendor.sync_client(tokens=logged_in(vendor, access=-1.0), max_retries=0)
     vendor.fail_next(ACCESS, _renewal_answer(expiresIn=60))  # no accessToken
@@ -307,6 +308,7 @@ def test_a_renewal_without_a_token_is_one_renewal_and_never_bearer_none_threads(
 
 
 def test_a_renewal_without_a_token_is_one_renewal_tasks(vendor: FakeVendor) -> None:
+    """Property 1, asyncio."""
     vendor.renewal_delay = 0.05
     vendor.fail_next(ACCESS, _renewal_answer(expiresIn=60))
 
@@ -445,6 +447,7 @@ def test_a_401_from_a_foreign_redirect_target_renews_nothing(vendor: FakeVendor)
 def test_a_refused_user_token_requires_reauthentication_without_renewing(
     flavor: Flavor, vendor: FakeVendor
 ) -> None:
+    """Property 3: a refused user token is a typed ReauthenticationRequired, no renewal, no loop."""
     client = flavor.client(vendor, tokens=logged_in(vendor))
     vendor.revoke("user")
     with pytest.raises(ReauthenticationRequired, match="authenticateUser"):
@@ -472,6 +475,7 @@ def test_without_a_private_key_or_tokens_the_error_says_how_to_get_first_tokens(
 def test_an_early_renewal_failing_with_a_foreign_error_leaves_the_call_on_the_valid_token(
     flavor: Flavor, vendor: FakeVendor, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Property 4, whatever the failure (here a corrupt body)."""
     tokens = logged_in(vendor, access=2.0)  # valid, but within the renewal margin
 
     def corrupt(request: httpx.Request) -> httpx.Response:
@@ -518,6 +522,7 @@ def test_async_renewal_in_flight_at_fork_does_not_break_the_child(vendor: FakeVe
 def test_too_many_redirects_is_a_partner_api_error_with_the_request_id(
     flavor: Flavor, vendor: FakeVendor
 ) -> None:
+    """Property 25."""
     vendor.fail_next(
         "/v1/products", *[lambda r: httpx.Response(302, headers={"location": "/v1/products"})] * 30
     )
@@ -529,6 +534,7 @@ def test_too_many_redirects_is_a_partner_api_error_with_the_request_id(
 
 
 def test_a_bad_location_is_a_partner_api_error(flavor: Flavor, vendor: FakeVendor) -> None:
+    """Property 25."""
     # httpx's own redirect handling (outside the transport) raises RemoteProtocolError here.
     vendor.fail_next("/v1/products", lambda r: httpx.Response(302, headers={"location": "https://[::1/v1"}))
     handler = vendor.sync_handler if flavor.name == "sync" else vendor.async_handler

@@ -13,6 +13,7 @@ import pytest
 from generator._errors import GeneratorError
 from generator._publish import _check_generated
 from partner_api_client._stamp import SPEC_SHA256
+from partner_api_client._stamp import __version__ as VERSION
 from tests._paths import GENERATED, SPEC
 from tests.publishing.conftest import PASSWORD, Index, publish
 from tests.sandbox import DEMO, SandboxServer
@@ -43,15 +44,15 @@ def test_publish_then_install_from_the_index_and_call_the_sandbox(
 ) -> None:
     result = publish(index)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"published partner-api 1.0.0 (spec sha256 {SPEC_SHA256}) to {index.url}" in result.stdout
+    assert f"published partner-api {VERSION} (spec sha256 {SPEC_SHA256}) to {index.url}" in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
-    assert {"partner_api-1.0.0-py3-none-any.whl", "partner_api-1.0.0.tar.gz"} <= set(index.files())
+    assert {f"partner_api-{VERSION}-py3-none-any.whl", f"partner_api-{VERSION}.tar.gz"} <= set(index.files())
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--isolated", "--disable-pip-version-check"]
     install = subprocess.run(
-        [*pip, "install", "--quiet", "--index-url", f"{index.url}simple/", "partner-api==1.0.0"],
+        [*pip, "install", "--quiet", "--index-url", f"{index.url}simple/", f"partner-api=={VERSION}"],
         capture_output=True,
         text=True,
         check=False,
@@ -70,7 +71,7 @@ def test_publish_then_install_from_the_index_and_call_the_sandbox(
     outcome = json.loads(use.stdout)
     assert outcome["total"] == 3
     assert (outcome["version"], outcome["spec_sha256"], outcome["in_metadata"]) == (
-        "1.0.0",
+        VERSION,
         SPEC_SHA256,
         True,
     )
@@ -93,7 +94,7 @@ def test_publishing_the_same_version_twice_fails_and_changes_nothing(index: Inde
     before = index.files()
     result = publish(index)
     assert result.returncode == 1
-    assert "the index already has partner-api 1.0.0; nothing was uploaded" in result.stderr
+    assert f"the index already has partner-api {VERSION}; nothing was uploaded" in result.stderr
     assert index.files() == before
 
 
