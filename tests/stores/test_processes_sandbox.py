@@ -18,6 +18,13 @@ from tests.sandbox import SandboxServer
 from tests.stores.test_processes import PROCESSES, run_processes, start_worker
 from tests.stores.workers import churn, churn_persisting, seed, serve
 
+# The sandbox's refresh-token rotation with reuse detection comes with the testing kit's second
+# part; until it is merged these figures cannot be measured, and say so (they pass with it).
+needs_rotation = pytest.mark.skipif(
+    not hasattr(__import__("partner_api.testing", fromlist=["Sandbox"]).Sandbox, "set_rotation"),
+    reason="the sandbox has no refresh-token rotation yet (testing kit: rotation and reuse detection)",
+)
+
 RENEWALS = ("obtainTokens", "renewAccessToken", "renewRefreshToken", "authenticateUser")
 
 
@@ -32,6 +39,9 @@ def test_four_processes_through_a_simultaneous_expiry_renew_each_token_once(
 ) -> None:
     location = request.getfixturevalue("redis_url") if backend == "redis" else str(tmp_path / "tokens.json")
     log = tmp_path / "errors.jsonl"
+    rotating = hasattr(sandbox.state, "set_rotation")
+    if rotating:  # a refresh token presented twice would revoke the family: everyone logged out
+        sandbox.state.set_rotation(True)
     seed(backend, location, sandbox.url)
     assert counts(sandbox) == {
         "obtainTokens": 1,
@@ -65,6 +75,8 @@ def test_four_processes_through_a_simultaneous_expiry_renew_each_token_once(
     # ... after exactly one attempt with the expired one, which the vendor refused.
     assert delta["renewAccessToken"] == 1 + (delta["renewRefreshToken"])
     assert delta["authenticateUser"] == 0
+    if rotating:
+        assert sandbox.state.reuses == 0
 
 
 def run_recycled(target: Callable[..., str], *args: Any, generations: int, stagger: float) -> list[str]:
@@ -101,6 +113,7 @@ def run_recycled(target: Callable[..., str], *args: Any, generations: int, stagg
     return results
 
 
+@needs_rotation
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("backend", ["file", "redis"])
 def test_recycled_workers_under_rotation_are_never_logged_out(
@@ -127,6 +140,7 @@ def test_recycled_workers_under_rotation_are_never_logged_out(
     assert sandbox.state.count("authenticateUser") == 1
 
 
+@needs_rotation
 def test_without_a_shared_store_recycled_workers_reuse_refresh_tokens(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
