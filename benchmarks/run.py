@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from benchmarks._servers import loopback_server
+from benchmarks.sessions import bench_sessions
 from partner_api import AsyncPartnerClient, PartnerClient, Tokens
 from partner_api_client import AuthenticatedClient
 from partner_api_client.api.products import list_products
@@ -500,6 +501,21 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
             0.3,
         ),
         ("renewals with 1000 concurrent calls == 1", results["renewal"]["renewals"], 1),
+        (
+            "for_user: build time per session <= 0.1 ms",
+            results["sessions"]["one client, for_user per user"]["build_ms_per_user"],
+            0.1,
+        ),
+        (
+            "for_user: memory per session after a call <= 10 KB",
+            results["sessions"]["one client, for_user per user"]["kb_per_user_after_a_call"],
+            10.0,
+        ),
+        (
+            "for_user: connections open for 500 sessions <= the pool's limit (100)",
+            results["sessions"]["one client, for_user per user"]["open_connections"],
+            100.0,
+        ),
     ]
     return [
         (name, f"{value:.3f}", value <= limit if "==" not in name else value == limit)
@@ -545,6 +561,7 @@ def main() -> None:
     results.update(bench_async(rounds, requests))
     results["calls"] = count_calls()
     results["renewal"] = bench_renewal()
+    results["sessions"] = bench_sessions()
     results["generate"] = bench_generate(max(3, rounds // 3))
     results["import_s"] = bench_import()
     results["sizes"] = bench_sizes(rounds)
@@ -562,6 +579,7 @@ def main() -> None:
                 print(f"  {row['variant']:42} {figure}  {row['ratio']:6.3f}x")
     print(f"\nPython calls per request: {results['calls']}")
     print(f"renewal: {results['renewal']}")
+    print(f"sessions: {results['sessions']}")
     print(f"import time (s): {results['import_s']}")
     for name, figures in results["sizes"].items():
         print(f"{name}: {figures}")

@@ -109,6 +109,7 @@ def _convention_problems(spec: Spec) -> Iterator[Problem]:
     yield from _scheme_problems(spec)
     yield from _server_problems(spec)
     yield from _shapes.error_envelopes(spec)[1]
+    yield from _token_scope_problems(spec)
     ids = Counter(op.operation_id for op in _spec.operations(spec) if op.operation_id)
     issued: set[str] = set()
     needed: dict[str, Operation] = {}
@@ -146,6 +147,24 @@ def _server_problems(spec: Spec) -> Iterator[Problem]:
     for name, count in names.items():
         if count > 1:
             yield Problem(json_path("servers"), f"environment {name!r} is named {count} times")
+
+
+def _token_scope_problems(spec: Spec) -> Iterator[Problem]:
+    extension = _spec.TOKEN_SCOPES_EXTENSION
+    declared = spec.get(extension)
+    fix = f"{extension}: {{access: client, refresh: client, user: user}}"
+    if not isinstance(declared, dict):
+        yield Problem("$", f"has no {extension} saying whom each token belongs to", fix=fix)
+        return
+    for kind in sorted(set(declared) - set(_spec.TOKEN_KINDS)):
+        yield Problem(json_path(extension, str(kind)), "is not a token kind", fix=fix)
+    for kind in _spec.TOKEN_KINDS:
+        if declared.get(kind) not in _spec.TOKEN_SCOPES:
+            yield Problem(
+                json_path(extension, kind),
+                f"is {declared.get(kind)!r}, not one of {', '.join(_spec.TOKEN_SCOPES)}",
+                fix=fix,
+            )
 
 
 def _scheme_problems(spec: Spec) -> Iterator[Problem]:

@@ -67,7 +67,9 @@ def generate(
             entries = _manifest.entries(spec, prepared)
             codegen.wait()
         manifest_file = package_dir / _manifest.MANIFEST_FILE
-        manifest_file.write_text(_manifest.render(entries, _spec.environments(spec), spec), encoding="utf-8")
+        manifest_file.write_text(
+            _manifest.render(entries, _spec.environments(spec), spec, _spec.token_scopes(spec)), encoding="utf-8"
+        )
         _codegen.format_files([manifest_file])
         _verify_modules(package_dir, entries)
         stamp = _stamp.Stamp(str(spec["info"]["version"]), inputs, _stamp.output_sha256(stage))

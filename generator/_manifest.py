@@ -15,7 +15,7 @@ from generator._stamp import GENERATED_MARK
 MANIFEST_FILE: Final = "_manifest.py"
 PACKAGE: Final = "partner_api_client"
 # The overlay refuses a manifest of another version: bump it with every change of shape.
-MANIFEST_VERSION: Final = 2
+MANIFEST_VERSION: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def _request_body(spec: Spec, operation: _spec.Operation) -> dict[str, Any] | No
     }
 
 
-def render(found: list[Entry], environments: dict[str, str], spec: Spec) -> str:
+def render(found: list[Entry], environments: dict[str, str], spec: Spec, scopes: dict[str, str]) -> str:
     """The manifest as a typed Python module: imported, not parsed, and checked by mypy."""
     operations = "".join(f"    {entry.as_dict()!r},\n" for entry in found)
     envelopes = tuple(_shapes.error_envelopes(spec)[0])
@@ -122,11 +122,14 @@ signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment 
 spec's server URLs; ``ERROR_ENVELOPES`` lists where error bodies keep the vendor's code,
 message and echoed request id (JSON pointers). ``TOKEN_KINDS``, ``CONVENTION_HEADERS`` and
 ``LANGUAGES`` are the conventions' vocabulary, named here once for the overlay.
+``TOKEN_SCOPES`` says which tokens belong to the client system (``client``: shared by every
+user's session) and which to one end user (``user``).
 """
 
 from typing import Any, Final, Literal, TypedDict
 
 TokenKind = Literal[{kinds}]
+TokenScope = Literal["client", "user"]
 
 TOKEN_KINDS: Final[tuple[TokenKind, ...]] = ({kinds},)
 
@@ -179,6 +182,8 @@ class Operation(TypedDict):
 
 
 MANIFEST_VERSION: Final = {MANIFEST_VERSION}
+
+TOKEN_SCOPES: Final[dict[TokenKind, TokenScope]] = {scopes!r}
 
 ENVIRONMENTS: Final[dict[str, str]] = {environments!r}
 

@@ -28,6 +28,9 @@ TOKEN_OF_SCHEME: Final = {"accessToken": "access", "refreshToken": "refresh", "u
 TOKEN_KINDS: Final = tuple(TOKEN_OF_SCHEME.values())
 
 ISSUED_TOKENS_EXTENSION: Final = "x-partner-issued-tokens"
+# Document-level: which tokens belong to the client system and which to one end user.
+TOKEN_SCOPES_EXTENSION: Final = "x-partner-token-scopes"  # noqa: S105 (an extension name)
+TOKEN_SCOPES: Final = ("client", "user")
 PRIVATE_KEY_EXTENSION: Final = "x-partner-private-key"
 ENVIRONMENT_EXTENSION: Final = "x-partner-environment"
 ERROR_FIELDS_EXTENSION: Final = "x-partner-error-fields"
@@ -282,6 +285,12 @@ def _spec_get(node: Any, *keys: str) -> Any:
     for key in keys:
         node = node.get(key) if isinstance(node, dict) else None
     return node
+
+
+def token_scopes(spec: Spec) -> dict[str, str]:
+    """The scope of each token kind, from a checked spec."""
+    declared = spec.get(TOKEN_SCOPES_EXTENSION) or {}
+    return {kind: str(declared[kind]) for kind in TOKEN_KINDS}
 
 
 def environments(spec: Spec) -> dict[str, str]:

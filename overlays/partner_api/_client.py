@@ -4,52 +4,76 @@
 generated ``AsyncAPIClient``, so mypy accepts each with its own flavour of generated function
 and refuses the other; they hand the generated code an httpx client whose auth, transport and
 options are ours.
+
+What lives where:
+
+- per process, ``_Runtime``: the configuration, the connection pool (``Wire``), the catalog,
+  and the book of client-scoped tokens with its renewer (one client identity per app key);
+- per session, a ``TokenBook`` of user-scoped tokens with its own renewer: the root client has
+  one, and ``for_user(key)`` makes (or finds) the one for ``key``;
+- per client object, a ``Keyring`` (the two books), and its options (``with_options``).
+
+A base class owns everything; the two subclasses only do I/O (sync or async).
 """
 
 from __future__ import annotations
 
+import copy
+import http.cookiejar
 import functools
-import inspect
-import ipaddress
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, NoReturn, Self, Unpack
+from dataclasses import dataclass, replace
+from typing import Any, Final, NoReturn, Self, Unpack
 
 import httpx
 
 from partner_api import _security
-from partner_api._auth import AsyncPartnerAuth, PartnerAuth, RequestOptions
+from partner_api._auth import Context, PartnerAuth, RequestOptions
 from partner_api._body import DEFAULT_MAX_RESPONSE_BYTES
+from partner_api._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    Config,
+    Language,
+    _NotGiven,
+    budget,
+    check_callback,
+    check_language,
+    check_max_retries,
+    check_timeout,
+    check_tokens,
+    configure,
+)
 from partner_api._deadline import bind_given
 from partner_api._env import ClientOptions, arguments_from_env
-from partner_api._errors import ConfigurationError
+from partner_api._errors import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
 from partner_api._headers import check_header_value
-from partner_api._operations import CATALOG, ENVIRONMENTS
+from partner_api._keyring import Keyring, Notifier, TokenBook, split_kinds
+from partner_api._operations import CATALOG, TOKEN_SCOPES
 from partner_api._parsing import ParsingClient
-from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer, TokenBook
+from partner_api._renewal import AsyncRenewer, Renewal, Send, SyncRenewer
 from partner_api._retry import REPEATABLE_EXTENSION, RetryPolicy, RetryTransport
-from partner_api._tokens import Tokens
+from partner_api._tokens import Held, Tokens
 from partner_api._transports import async_transport, sync_transport
-from partner_api._wire import OPERATION_EXTENSION, Borrowed, ThroughAsyncClient, ThroughClient, Wire
+from partner_api._wire import (
+    DEADLINE_EXTENSION,
+    OPERATION_EXTENSION,
+    Borrowed,
+    ThroughAsyncClient,
+    ThroughClient,
+    Wire,
+)
+from partner_api.stores import StoreKey, TokenStore, namespace_for
 from partner_api_client._stamp import __version__
 from partner_api_client.client import AsyncAPIClient, SyncAPIClient
 
-Language = Literal["id", "en"]
-LANGUAGES: Final = ("id", "en")
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
-DEFAULT_MAX_RETRIES: Final = 2
-MAX_RETRIES_LIMIT: Final = 10
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "NOT_GIVEN", "AsyncPartnerClient", "PartnerClient"]
+
 USER_AGENT: Final = f"partner-api-python/{__version__}"
-
-
-class _NotGiven:
-    """Marks an option that ``with_options`` leaves as it is (None may be a real value)."""
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN: Final = _NotGiven()
+ROOT_SESSION: Final = "root"
+_NO_TOKENS: Final = Held.from_tokens(Tokens())  # immutable: every new empty session shares it
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,128 +85,131 @@ class _Settings:
     max_retries: int
 
 
-@dataclass(slots=True)
-class _Shared:
-    """What a client shares with every client derived from it: pool, tokens, renewal."""
+class _Runtime:
+    """Per process: what a root client shares with every client and session derived from it."""
 
-    app_key: str = field(repr=False)
-    base_url: httpx.URL
-    base_path: str
-    book: TokenBook
-    wire: Wire
-    follow_redirects: bool
-    renewer: Any = None
-    """SyncRenewer or AsyncRenewer: one per family of clients, so one renewal at a time."""
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    __slots__ = (
+        "__weakref__",
+        "client_kinds",
+        "config",
+        "context",
+        "identity",
+        "namespace",
+        "notifier",
+        "sessions",
+        "user_kinds",
+        "wire",
+    )
 
-
-def _check_base_url(
-    environment: str | None, base_url: str | httpx.URL | None, allow_insecure_http: bool
-) -> httpx.URL:
-    if (environment is None) == (base_url is None):
-        raise ConfigurationError(
-            f"pass either environment= (one of {', '.join(ENVIRONMENTS)}) or base_url=, not both or neither"
+    def __init__(self, config: Config, wire: Wire) -> None:
+        self.config = config
+        self.wire = wire
+        self.context = Context(
+            config.app_key, config.base_url, CATALOG, Renewal(CATALOG, config.private_key, config.language)
         )
-    if environment is not None:
-        if environment not in ENVIRONMENTS:
-            raise ConfigurationError(f"environment={environment!r} is not one of {', '.join(ENVIRONMENTS)}")
-        url = httpx.URL(ENVIRONMENTS[environment])
-        if url.host.endswith(".invalid"):
-            raise ConfigurationError(
-                f"the spec's {environment} server ({url}) is a placeholder: the vendor publishes no URL. "
-                "Pass base_url= with the URL your vendor contact gave you"
-            )
-        return url
-    try:
-        url = httpx.URL(base_url)  # type: ignore[arg-type]
-    except (TypeError, httpx.InvalidURL) as error:
-        raise ConfigurationError(f"base_url is not a URL: {error}") from None
-    if url.scheme not in ("https", "http") or not url.host:
-        raise ConfigurationError(f"base_url must be an absolute https:// URL, not {str(url)!r}")
-    if url.query or url.fragment or url.userinfo:
-        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
-    if url.scheme == "http" and not _is_loopback(url.host) and not allow_insecure_http:
-        raise ConfigurationError(
-            f"base_url {str(url)!r} is plain http to a non-loopback host: tokens would travel in clear. "
-            "Use https://, or pass allow_insecure_http=True if you really mean it"
+        self.client_kinds, self.user_kinds = split_kinds(TOKEN_SCOPES)
+        self.notifier = Notifier(config.on_tokens_changed)
+        # Keys in the token store: one namespace per app key and base URL, then per session.
+        self.namespace = namespace_for(config.app_key, str(config.base_url))
+        # The client identity: its tokens are the client-scoped kinds, for every session.
+        self.identity = TokenBook(
+            Held.from_tokens(config.tokens), self.client_kinds, None, StoreKey.client(self.namespace)
         )
-    return url
+        # Live sessions by key: asking twice for one user gives the same tokens and renewer.
+        self.sessions: weakref.WeakValueDictionary[str, TokenBook] = weakref.WeakValueDictionary()
+
+    @property
+    def store(self) -> TokenStore:
+        return self.config.token_store
+
+    def store_key(self, key: str | None) -> StoreKey:
+        # The root client's own session has a key of its own, shared by processes alike.
+        return StoreKey(self.namespace, ROOT_SESSION) if key is None else StoreKey.user(self.namespace, key)
+
+    def __repr__(self) -> str:
+        return f"_Runtime(base_url={str(self.config.base_url)!r}, sessions={len(self.sessions)})"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    if timeout is None:
-        raise ConfigurationError("timeout=None would wait forever; pass seconds or an httpx.Timeout")
-    if isinstance(timeout, httpx.Timeout):
-        if None in (timeout.connect, timeout.read, timeout.write, timeout.pool):
-            raise ConfigurationError("every part of the httpx.Timeout must be set: None would wait forever")
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ConfigurationError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    return httpx.Timeout(timeout)
-
-
-def _check_max_response_bytes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"max_response_bytes must be a positive int, not {value!r}")
-    return value
-
-
-def _check_language(language: object) -> Language:
-    if language not in LANGUAGES:
-        raise ConfigurationError(f"language must be 'id' or 'en', not {language!r}")
-    return language
-
-
-def _check_max_retries(max_retries: object) -> int:
-    if (
-        isinstance(max_retries, bool)
-        or not isinstance(max_retries, int)
-        or not 0 <= max_retries <= MAX_RETRIES_LIMIT
-    ):
-        raise ConfigurationError(
-            f"max_retries must be an int from 0 to {MAX_RETRIES_LIMIT}, not {max_retries!r}"
-        )
-    return max_retries
-
-
-def _renewal_request(shared: _Shared, settings: _Settings, step: Send) -> httpx.Request:
-    """A request the client makes for itself to renew a token, with the root client's settings."""
+def _renewal_request(runtime: _Runtime, step: Send, deadline: float | None) -> httpx.Request:
+    """A request the client makes for itself to renew a token, bounded by the caller's deadline."""
+    config = runtime.config
     headers = {
         "user-agent": USER_AGENT,
         "accept": step.operation.accept,
-        "x-app-key": shared.app_key,
-        "x-language": settings.request.language,
+        "x-app-key": config.app_key,
+        "x-language": config.language,
     }
     if step.bearer is not None:
         headers["authorization"] = f"Bearer {step.bearer}"
     if step.body is not None:
         headers["content-type"] = step.body.content_type
+    extensions: dict[str, Any] = {
+        "timeout": config.timeout.as_dict(),
+        REPEATABLE_EXTENSION: True,
+        OPERATION_EXTENSION: step.operation.operation_id,
+    }
+    if deadline is not None:
+        extensions[DEADLINE_EXTENSION] = deadline
     return httpx.Request(
         step.operation.method,
-        str(shared.base_url).rstrip("/") + step.operation.path,
+        str(config.base_url).rstrip("/") + step.operation.path,
         headers=headers,
         content=None if step.body is None else step.body.content,
-        extensions={
-            "timeout": settings.timeout.as_dict(),
-            REPEATABLE_EXTENSION: True,
-            OPERATION_EXTENSION: step.operation.operation_id,
-        },
+        extensions=extensions,
     )
 
 
+def _translate(error: Exception, request: httpx.Request, closed: bool) -> Exception | None:
+    """The PartnerAPIError for what httpx raised outside our transports, if it is one of those."""
+    request_id = request.headers.get("x-request-id")
+    where = f"{request.method} {request.url.path}" + (f" (x-request-id {request_id})" if request_id else "")
+    if type(error) is RuntimeError:
+        if closed or "client has been closed" in str(error):
+            return ClientClosedError(f"{where}: the client is closed")
+        # httpx and httpcore raise plain RuntimeErrors for an event loop mix-up.
+        return APIConnectionError(f"{where}: {error}", request=request)
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(f"{where}: {type(error).__name__}", request=request)
+    if isinstance(error, httpx.HTTPError):
+        # Redirect handling (too many, a bad Location) and decoding happen outside the transport.
+        return APIConnectionError(f"{where}: {type(error).__name__}: {error}", request=request)
+    return None
+
+
+class _HTTPClient(httpx.Client):
+    """The httpx client handed to generated code: what httpx raises becomes a PartnerAPIError."""
+
+    _partner_context: Context
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        try:
+            return super().send(request, **kwargs)
+        except (RuntimeError, httpx.HTTPError) as error:
+            typed = _translate(error, request, self._partner_context.closed)
+            if typed is None:  # pragma: no cover (every case above returns)
+                raise
+            raise typed from error
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    _partner_context: Context
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        try:
+            return await super().send(request, **kwargs)
+        except (RuntimeError, httpx.HTTPError) as error:
+            typed = _translate(error, request, self._partner_context.closed)
+            if typed is None:  # pragma: no cover
+                raise
+            raise typed from error
+
+
 class _PartnerClientBase(ParsingClient):
-    _shared: _Shared
+    _runtime: _Runtime
+    _keyring: Keyring
     _settings: _Settings
     _owns_transport: bool
+    _template: _PartnerClientBase | None
     _awaits_callbacks = False
 
     def __init__(
@@ -202,6 +229,7 @@ class _PartnerClientBase(ParsingClient):
         follow_redirects: bool = False,
         allow_insecure_http: bool = False,
         raise_for_status: bool = True,
+        token_store: object = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
     ) -> None:
@@ -216,10 +244,12 @@ class _PartnerClientBase(ParsingClient):
             language: ``"id"`` (default) or ``"en"``: the language of the vendor's messages.
             tokens: Tokens to start from, e.g. as saved by ``on_tokens_changed`` last time.
             timeout: Seconds, or an ``httpx.Timeout`` with every part set (default 30 s, 5 s to
-                connect). ``None`` is refused: it would wait forever.
+                connect). ``None`` is refused: it would wait forever. Its longest part bounds
+                the whole call, retries and renewals included.
             max_retries: Retries of a transient failure, 0 to 10 (default 2).
-            on_tokens_changed: Called with every new ``Tokens`` before any request uses them:
-                persist them there. A coroutine function on ``AsyncPartnerClient``.
+            on_tokens_changed: Called with every new ``Tokens`` after they are stored and before
+                any request uses them: persist them there. A coroutine function on
+                ``AsyncPartnerClient``.
             http_client: Your own ``httpx.Client`` (``httpx.AsyncClient`` for the async client),
                 whose proxies, TLS settings and event hooks apply; the client never closes it.
             transport: An httpx transport instead (not with ``http_client``).
@@ -228,6 +258,8 @@ class _PartnerClientBase(ParsingClient):
             allow_insecure_http: Allow ``http://`` to a host that is not loopback (default off).
             raise_for_status: Raise the typed error for a non-2xx answer (default on); off, the
                 ``*_detailed`` functions return the parsed error instead.
+            token_store: Where tokens live between processes and hosts (a
+                ``partner_api.stores.TokenStore``); default: this process's memory.
             max_response_bytes: The most a response body may hold once decompressed (default
                 32 MiB); a larger one raises ``ResponseTooLargeError``.
             trust_env: Honour ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE`` as
@@ -237,54 +269,48 @@ class _PartnerClientBase(ParsingClient):
             ConfigurationError: An option is missing, of the wrong type or out of range.
             InvalidHeaderValue: A value cannot travel in an HTTP header.
         """
-        check_header_value(app_key, "app_key")
-        _security.warn_if_unverified(http_client if http_client is not None else transport)
-        _security.never_index_credentials()
-        if private_key is not None and (not isinstance(private_key, str) or not private_key):
-            raise ConfigurationError("private_key must be a non-empty str, or None")
-        url = _check_base_url(environment, base_url, allow_insecure_http)
-        if tokens is not None and not isinstance(tokens, Tokens):
-            raise ConfigurationError(f"tokens must be a partner_api.Tokens, not {type(tokens).__name__}")
-        if on_tokens_changed is not None and not callable(on_tokens_changed):
-            raise ConfigurationError("on_tokens_changed must be callable")
-        if inspect.iscoroutinefunction(on_tokens_changed) and not self._awaits_callbacks:
-            raise ConfigurationError(
-                "on_tokens_changed is a coroutine function, which PartnerClient cannot await: "
-                "pass a plain function, or use AsyncPartnerClient"
-            )
-        if http_client is not None and transport is not None:
-            raise ConfigurationError("pass http_client= or transport=, not both")
-        # A pool we create is ours to renew after a fork; what the user passed is not.
-        owned = http_client is None and transport is None
-        settings = _Settings(
-            RequestOptions(_check_language(language), None, bool(raise_for_status)),
-            _check_timeout(timeout),
-            _check_max_retries(max_retries),
-        )
-        book = TokenBook(tokens or Tokens(), on_tokens_changed)
-        shared = _Shared(
+        config = configure(
+            awaits_callbacks=self._awaits_callbacks,
             app_key=app_key,
-            base_url=url,
-            base_path=url.path.rstrip("/"),
-            book=book,
-            wire=Wire(
-                self._inner_transport_factory(http_client, transport, bool(trust_env)),
-                url,
-                owned=owned,
-                deadline_aware=bind_given(http_client if http_client is not None else transport),
-            ),
-            follow_redirects=bool(follow_redirects),
-            max_response_bytes=_check_max_response_bytes(max_response_bytes),
+            private_key=private_key,
+            environment=environment,
+            base_url=base_url,
+            language=language,
+            tokens=tokens,
+            timeout=timeout,
+            max_retries=max_retries,
+            on_tokens_changed=on_tokens_changed,
+            http_client=http_client,
+            transport=transport,
+            follow_redirects=follow_redirects,
+            allow_insecure_http=allow_insecure_http,
+            raise_for_status=raise_for_status,
+            token_store=token_store,
+            max_response_bytes=max_response_bytes,
+            trust_env=trust_env,
         )
-        renewal = Renewal(CATALOG, book, private_key, settings.request.language)
+        given = config.http_client if config.http_client is not None else config.transport
+        wire = Wire(
+            self._inner_transport_factory(config.http_client, config.transport, config.trust_env),
+            config.base_url,
+            owned=config.owns_pool,
+            deadline_aware=bind_given(given),
+        )
+        runtime = _Runtime(config, wire)
         sender = RetryTransport(
-            Borrowed(shared.wire),
-            RetryPolicy(max_retries=settings.max_retries, max_response_bytes=shared.max_response_bytes),
+            Borrowed(wire),
+            RetryPolicy(max_retries=config.max_retries, max_response_bytes=config.max_response_bytes),
         )
-        shared.renewer = self._make_renewer(
-            renewal, book, sender, lambda step: _renewal_request(shared, settings, step)
+        self._renewer_factory = self._make_renewer_factory(runtime, sender)
+        runtime.identity.renewer = self._renewer_factory(runtime.identity)
+        session = self._new_book(runtime, Held.from_tokens(config.tokens), None)
+        settings = _Settings(
+            RequestOptions(config.language, None, config.raise_for_status, budget(config.timeout)),
+            config.timeout,
+            config.max_retries,
         )
-        self._setup(shared, settings, owns_transport=True)
+        keyring = Keyring(runtime.identity, session, runtime.notifier, runtime.store)
+        self._setup(runtime, keyring, settings, owns_transport=True, template=None)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]) -> Self:
@@ -301,33 +327,99 @@ class _PartnerClientBase(ParsingClient):
         """
         return cls(**arguments_from_env(environ, options))
 
-    def _setup(self, shared: _Shared, settings: _Settings, *, owns_transport: bool) -> None:
-        self._shared = shared
+    def _new_book(self, runtime: _Runtime, held: Held, key: str | None) -> TokenBook:
+        book = TokenBook(held, runtime.user_kinds, key, runtime.store_key(key))
+        book.renewer = self._renewer_factory(book)
+        return book
+
+    def _setup(
+        self,
+        runtime: _Runtime,
+        keyring: Keyring,
+        settings: _Settings,
+        *,
+        owns_transport: bool,
+        template: _PartnerClientBase | None,
+    ) -> None:
+        self._runtime = runtime
+        self._keyring = keyring
         self._settings = settings
         self._owns_transport = owns_transport
+        self._template = template
+
+    def _derive(self, keyring: Keyring, settings: _Settings, template: _PartnerClientBase | None) -> Self:
+        derived = type(self).__new__(type(self))
+        derived._renewer_factory = self._renewer_factory
+        derived._setup(self._runtime, keyring, settings, owns_transport=False, template=template)
+        return derived
 
     def _inner_transport_factory(
         self, http_client: object, transport: object, trust_env: bool
     ) -> Callable[[], httpx.BaseTransport | httpx.AsyncBaseTransport]:
         raise NotImplementedError
 
-    def _make_renewer(
-        self,
-        renewal: Renewal,
-        book: TokenBook,
-        sender: RetryTransport,
-        build: Callable[[Send], httpx.Request],
-    ) -> SyncRenewer | AsyncRenewer:
+    def _make_renewer_factory(
+        self, runtime: _Runtime, sender: RetryTransport
+    ) -> Callable[[TokenBook], SyncRenewer | AsyncRenewer]:
         raise NotImplementedError
 
     @property
     def tokens(self) -> Tokens:
-        """The tokens held now (they change as the client renews them)."""
-        return self._shared.book.held.tokens
+        """The tokens held now for this client's session (they change as the client renews them)."""
+        return self._keyring.held.tokens
 
     @property
     def language(self) -> Language:
         return self._settings.request.language  # type: ignore[return-value]
+
+    @property
+    def session_key(self) -> str | None:
+        """The key given to ``for_user`` (None for the root client's own session)."""
+        return self._keyring.session.key
+
+    def for_user(
+        self,
+        key: str,
+        *,
+        tokens: Tokens | None = None,
+        on_tokens_changed: Callable[[Tokens], Any] | _NotGiven | None = NOT_GIVEN,
+    ) -> Self:
+        """A client for one end user: same pool, options and client-scoped tokens, its own user's.
+
+        Cheap (no pool, no httpx client of its own). Asking again for a ``key`` whose session is
+        still in use gives that session's tokens; ``tokens`` then fills only the user-scoped
+        tokens the session lacks (it never replaces a newer, rotated one). Client-scoped tokens
+        in ``tokens`` are taken only where the client holds none. ``on_tokens_changed`` (this
+        session's own, by default the client's) receives this session's tokens.
+        """
+        check_header_value(key, "the session key")
+        runtime = self._runtime
+        if runtime.context.closed:
+            raise ClientClosedError("the client is closed: for_user() needs an open client")
+        book = runtime.sessions.get(key)
+        identity = runtime.identity
+        if tokens is None:
+            if book is None:
+                book = runtime.sessions[key] = self._new_book(runtime, _NO_TOKENS, key)
+        else:
+            given = check_tokens(tokens)
+            held = Held.from_tokens(given)
+            if book is None:
+                book = runtime.sessions[key] = self._new_book(runtime, held, key)
+            else:
+                book.adopt(held, frozenset(k for k in book.kinds if book.held.token(k) is None))
+            identity.adopt(
+                held,
+                frozenset(
+                    k for k in identity.kinds if identity.held.token(k) is None and given.token(k) is not None
+                ),
+            )
+        notifier = runtime.notifier
+        if not isinstance(on_tokens_changed, _NotGiven):
+            check_callback(on_tokens_changed, awaits_callbacks=self._awaits_callbacks)
+            notifier = Notifier(on_tokens_changed)
+        keyring = Keyring(identity, book, notifier, runtime.store)
+        return self._derive(keyring, self._settings, self if self._template is None else self._template)
 
     def with_options(
         self,
@@ -341,22 +433,23 @@ class _PartnerClientBase(ParsingClient):
         """A client with some options changed that shares this one's connections and tokens."""
         request = self._settings.request
         if not isinstance(language, _NotGiven):
-            request = replace(request, language=_check_language(language))
+            request = replace(request, language=check_language(language))
         if not isinstance(request_id, _NotGiven):
             checked = None if request_id is None else check_header_value(request_id, "request_id")
             request = replace(request, request_id=checked)
         if not isinstance(raise_for_status, _NotGiven):
             request = replace(request, raise_for_status=bool(raise_for_status))
+        new_timeout = self._settings.timeout if isinstance(timeout, _NotGiven) else check_timeout(timeout)
         settings = _Settings(
-            request,
-            self._settings.timeout if isinstance(timeout, _NotGiven) else _check_timeout(timeout),
+            replace(request, budget=budget(new_timeout)),
+            new_timeout,
             self._settings.max_retries
             if isinstance(max_retries, _NotGiven)
-            else _check_max_retries(max_retries),
+            else check_max_retries(max_retries),
         )
-        derived = type(self).__new__(type(self))
-        derived._setup(self._shared, settings, owns_transport=False)
-        return derived
+        if self._runtime.context.closed:
+            raise ClientClosedError("the client is closed: with_options() needs an open client")
+        return self._derive(self._keyring, settings, None)
 
     def with_timeout(self, timeout: httpx.Timeout) -> Self:
         return self.with_options(timeout=timeout)
@@ -370,38 +463,46 @@ class _PartnerClientBase(ParsingClient):
         raise ConfigurationError("the Partner API takes no cookies")
 
     def _transport(self) -> RetryTransport:
-        wire: httpx.BaseTransport | httpx.AsyncBaseTransport = (
-            self._shared.wire if self._owns_transport else Borrowed(self._shared.wire)
+        wire = self._runtime.wire
+        inner: httpx.BaseTransport | httpx.AsyncBaseTransport = (
+            wire if self._owns_transport else Borrowed(wire)
         )
         policy = RetryPolicy(
-            max_retries=self._settings.max_retries, max_response_bytes=self._shared.max_response_bytes
+            max_retries=self._settings.max_retries, max_response_bytes=self._runtime.config.max_response_bytes
         )
-        return RetryTransport(wire, policy)
+        return RetryTransport(inner, policy)
 
     def _client_args(self) -> dict[str, Any]:
         return {
-            "base_url": self._shared.base_url,
+            "base_url": self._runtime.config.base_url,
             "timeout": self._settings.timeout,
-            "follow_redirects": self._shared.follow_redirects,
+            "follow_redirects": self._runtime.config.follow_redirects,
             "headers": {"user-agent": USER_AGENT},
-            "cookies": _security.NoCookies(),
+            "cookies": self._cookie_jar(),
             "transport": self._transport(),
+            "auth": self._auth(),
         }
 
-    def _auth_args(self) -> dict[str, Any]:
-        shared = self._shared
-        return {
-            "app_key": shared.app_key,
-            "catalog": CATALOG,
-            "book": shared.book,
-            "base_path": shared.base_path,
-            "options": self._settings.request,
-        }
+    def _cookie_jar(self) -> http.cookiejar.CookieJar:
+        """The cookie jar of one httpx client: never shared between sessions, and one that keeps
+        nothing (the vendor's API takes no cookies; a flood of Set-Cookie must not grow it)."""
+        return _security.NoCookies()
+
+    def _auth(self) -> PartnerAuth:
+        return PartnerAuth(self._runtime.context, self._keyring, self._settings.request)
+
+    def _check_open(self) -> None:
+        if self._runtime.context.closed:
+            raise ClientClosedError(
+                "the client is closed (or the client this one was derived from with with_options or "
+                "for_user): build a new client"
+            )
 
     def __repr__(self) -> str:
+        session = "" if self.session_key is None else f", session={self.session_key!r}"
         return (
-            f"{type(self).__name__}(base_url={str(self._shared.base_url)!r}, "
-            f"language={self.language!r}, tokens={self.tokens!r})"
+            f"{type(self).__name__}(base_url={str(self._runtime.config.base_url)!r}, "
+            f"language={self.language!r}{session}, tokens={self.tokens!r})"
         )
 
     __str__ = __repr__
@@ -435,31 +536,46 @@ class PartnerClient(_PartnerClientBase, SyncAPIClient):
             raise ConfigurationError(f"http_client must be an httpx.Client, not {type(http_client).__name__}")
         return lambda: ThroughClient(http_client)
 
-    def _make_renewer(
-        self,
-        renewal: Renewal,
-        book: TokenBook,
-        sender: RetryTransport,
-        build: Callable[[Send], httpx.Request],
-    ) -> SyncRenewer:
-        def send(step: Send) -> httpx.Response:
-            request = build(step)
+    def _make_renewer_factory(
+        self, runtime: _Runtime, sender: RetryTransport
+    ) -> Callable[[TokenBook], SyncRenewer]:
+        def send(step: Send, deadline: float | None) -> httpx.Response:
+            request = _renewal_request(runtime, step, deadline)
             response = sender.handle_request(request)
             response.request = request
             response.read()
             return response
 
-        return SyncRenewer(renewal, book, send)
+        renewal = runtime.context.renewal
+        return lambda book: SyncRenewer(renewal, book, send)
 
-    def _setup(self, shared: _Shared, settings: _Settings, *, owns_transport: bool) -> None:
-        super()._setup(shared, settings, owns_transport=owns_transport)
+    def _setup(
+        self,
+        runtime: _Runtime,
+        keyring: Keyring,
+        settings: _Settings,
+        *,
+        owns_transport: bool,
+        template: _PartnerClientBase | None,
+    ) -> None:
+        super()._setup(runtime, keyring, settings, owns_transport=owns_transport, template=template)
         self._http = None
 
     def get_httpx_client(self) -> httpx.Client:
         http = self._http
         if http is None:
-            auth = PartnerAuth(self._shared.renewer, **self._auth_args())
-            http = self._http = httpx.Client(auth=auth, **self._client_args())
+            self._check_open()
+            template = self._template
+            if isinstance(template, PartnerClient):
+                # A session: the template's httpx client with this session's auth; no pool, no
+                # transport, no settings of its own (a shallow copy shares them all).
+                http = copy.copy(template.get_httpx_client())
+                http.auth = self._auth()
+                http.cookies = self._cookie_jar()  # its own: a user's cookies never reach another
+            else:
+                http = _HTTPClient(**self._client_args())
+                http._partner_context = self._runtime.context
+            self._http = http
         return http
 
     def get_async_httpx_client(self) -> NoReturn:
@@ -468,11 +584,15 @@ class PartnerClient(_PartnerClientBase, SyncAPIClient):
         )
 
     def close(self) -> None:
-        """Close this client's connections (a derived client leaves the shared pool open)."""
+        """Close the connections, if this is the root client; a derived client or a session
+        has none of its own (calls through them fail with ClientClosedError once the root is closed)."""
+        if not self._owns_transport:
+            return
+        self._runtime.context.closed = True
         if self._http is not None:
             self._http.close()
-        elif self._owns_transport:
-            self._shared.wire.close()
+        else:
+            self._runtime.wire.close()
 
     def __enter__(self) -> Self:
         return self
@@ -508,31 +628,44 @@ class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
             )
         return lambda: ThroughAsyncClient(http_client)
 
-    def _make_renewer(
-        self,
-        renewal: Renewal,
-        book: TokenBook,
-        sender: RetryTransport,
-        build: Callable[[Send], httpx.Request],
-    ) -> AsyncRenewer:
-        async def send(step: Send) -> httpx.Response:
-            request = build(step)
+    def _make_renewer_factory(
+        self, runtime: _Runtime, sender: RetryTransport
+    ) -> Callable[[TokenBook], AsyncRenewer]:
+        async def send(step: Send, deadline: float | None) -> httpx.Response:
+            request = _renewal_request(runtime, step, deadline)
             response = await sender.handle_async_request(request)
             response.request = request
             await response.aread()
             return response
 
-        return AsyncRenewer(renewal, book, send)
+        renewal = runtime.context.renewal
+        return lambda book: AsyncRenewer(renewal, book, send)
 
-    def _setup(self, shared: _Shared, settings: _Settings, *, owns_transport: bool) -> None:
-        super()._setup(shared, settings, owns_transport=owns_transport)
+    def _setup(
+        self,
+        runtime: _Runtime,
+        keyring: Keyring,
+        settings: _Settings,
+        *,
+        owns_transport: bool,
+        template: _PartnerClientBase | None,
+    ) -> None:
+        super()._setup(runtime, keyring, settings, owns_transport=owns_transport, template=template)
         self._http = None
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         http = self._http
         if http is None:
-            auth = AsyncPartnerAuth(self._shared.renewer, **self._auth_args())
-            http = self._http = httpx.AsyncClient(auth=auth, **self._client_args())
+            self._check_open()
+            template = self._template
+            if isinstance(template, AsyncPartnerClient):
+                http = copy.copy(template.get_async_httpx_client())
+                http.auth = self._auth()
+                http.cookies = self._cookie_jar()  # its own: a user's cookies never reach another
+            else:
+                http = _AsyncHTTPClient(**self._client_args())
+                http._partner_context = self._runtime.context
+            self._http = http
         return http
 
     def get_httpx_client(self) -> NoReturn:
@@ -541,11 +674,18 @@ class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
         )
 
     async def aclose(self) -> None:
-        """Close this client's connections (a derived client leaves the shared pool open)."""
-        if self._http is not None:
-            await self._http.aclose()
-        elif self._owns_transport:
-            await self._shared.wire.aclose()
+        """Close the connections, if this is the root client (see ``PartnerClient.close``)."""
+        if not self._owns_transport:
+            return
+        self._runtime.context.closed = True
+        try:
+            if self._http is not None:
+                await self._http.aclose()
+            else:
+                await self._runtime.wire.aclose()
+        except RuntimeError as error:
+            # Closed from another event loop than the one its connections belong to.
+            raise ClientClosedError(f"closing the client failed: {error}") from error
 
     async def __aenter__(self) -> Self:
         return self

@@ -3,6 +3,9 @@
     PartnerAPIError
     ├── ConfigurationError (also ValueError)   bad constructor or with_options() input
     │   └── InvalidHeaderValue                 a value that cannot travel in an HTTP header
+    ├── ClientClosedError                      a call through a client (or one derived from
+    │                                          it) after the root client was closed
+    ├── TokenStoreError                        the token store (file, Redis) failed or timed out
     ├── MissingTokenError                      the operation needs a token the client lacks;
     │   │                                      raised before anything is sent
     │   └── ReauthenticationRequired           the user token is gone or rejected: log in again
@@ -48,6 +51,16 @@ class ConfigurationError(PartnerAPIError, ValueError):
 
 class InvalidHeaderValue(ConfigurationError):
     """A value that would be unsafe or invalid in an HTTP header (CR, LF, NUL, non-ASCII, ...)."""
+
+
+class ClientClosedError(PartnerAPIError):
+    """The client, or the root client it was derived from, is closed: its connections are gone."""
+
+
+class TokenStoreError(PartnerAPIError):
+    """The token store could not be read, written or locked (Redis unreachable, a lock held too
+    long, an unreadable file). Tokens the vendor already issued are kept in memory and saved on
+    the store's next change."""
 
 
 class MissingTokenError(PartnerAPIError):

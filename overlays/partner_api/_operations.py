@@ -238,7 +238,7 @@ def _operation(entry: _manifest.Operation) -> Operation:
     )
 
 
-SUPPORTED_MANIFEST_VERSION: Final = 2
+SUPPORTED_MANIFEST_VERSION: Final = 3
 if _manifest.MANIFEST_VERSION != SUPPORTED_MANIFEST_VERSION:  # pragma: no cover (a stale install)
     raise ImportError(
         f"partner_api reads operation manifest version {SUPPORTED_MANIFEST_VERSION}, but "
@@ -249,3 +249,5 @@ CATALOG: Final = Catalog(_operation(entry) for entry in _manifest.OPERATIONS)
 ENVIRONMENTS: Final[Mapping[str, str]] = dict(_manifest.ENVIRONMENTS)
 ERROR_ENVELOPES: Final = _manifest.ERROR_ENVELOPES
 CONVENTION_HEADERS: Final = _manifest.CONVENTION_HEADERS
+# Whose each token is: "client" (the client system's, shared by every session) or "user".
+TOKEN_SCOPES: Final[Mapping[TokenKind, str]] = dict(_manifest.TOKEN_SCOPES)

@@ -22,6 +22,7 @@ from tests.generator.conftest import (
     write_spec,
 )
 
+
 Edit = Callable[[dict[str, Any]], None]
 
 

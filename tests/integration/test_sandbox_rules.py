@@ -100,7 +100,7 @@ def test_user_specific_data_needs_the_right_user(sandbox: SandboxServer) -> None
     sandbox.state.revoke("user")
     assert _code(httpx.get(account, headers=_headers(**bearer, **{"x-user-token": tokens["user"]}))) == (
         401,
-        "TOKEN_REVOKED",
+        "USER_TOKEN_REVOKED",  # the x-user-token, not the bearer token: log in again
     )
 
 

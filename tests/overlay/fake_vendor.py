@@ -150,7 +150,7 @@ class FakeVendor:
         if not path.startswith(_IMPLEMENTED):
             return self._from_spec(request)
         if request.headers.get("x-user-token") not in self.valid["user"]:
-            return self._error(request, 401, "UNAUTHORIZED")
+            return self._error(request, 401, "USER_TOKEN_REVOKED")  # the spec's code: log in again
         if path.startswith("/v1/accounts/"):
             account = path.rsplit("/", 1)[1]
             if account != "acc_001":

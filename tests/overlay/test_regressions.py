@@ -16,11 +16,14 @@ from partner_api import (
     APIConnectionError,
     AsyncPartnerClient,
     ConfigurationError,
+    MissingTokenError,
     PartnerClient,
+    ReauthenticationRequired,
     ServerError,
     Tokens,
 )
-from partner_api._renewal import Renewal, Send, TokenBook, run
+from partner_api._keyring import Keyring, Notifier, TokenBook
+from partner_api._renewal import Renewal, Send, run
 from partner_api._tokens import Held
 from partner_api_client.api.accounts import get_account
 from partner_api_client.api.products import list_products
@@ -84,13 +87,16 @@ def test_a_body_cut_short_is_retried_or_raised_as_a_connection_error(
 
 
 def test_a_401_about_the_user_token_keeps_a_valid_access_token(flavor: Flavor, vendor: FakeVendor) -> None:
+    # Changed by issue 9: a refused user token raises ReauthenticationRequired at once, without
+    # renewing the access token first (it used to renew it, here failing with a 503).
     tokens = logged_in(vendor)
     client = flavor.client(vendor, tokens=tokens, max_retries=0)
     vendor.revoke("user")
     vendor.fail_next("/v1/auth/access-token", status(503))
-    with pytest.raises(ServerError):
+    with pytest.raises(ReauthenticationRequired):
         flavor.call(get_account, client, account_id="acc_001")
     assert client.tokens.access_token == tokens.access_token
+    assert vendor.calls["/v1/auth/access-token"] == 0
 
 
 def test_waiting_threads_share_a_failed_renewal(vendor: FakeVendor) -> None:
@@ -117,15 +123,17 @@ def test_waiting_threads_share_a_failed_renewal(vendor: FakeVendor) -> None:
 def test_publishing_keeps_tokens_changed_meanwhile(vendor: FakeVendor) -> None:
     from partner_api._operations import CATALOG
 
-    book = TokenBook(Tokens(access_token="old-access"), None)
-    renewal = Renewal(CATALOG, book, None, "id")
-    started_from = book.held
+    held = Held.from_tokens(Tokens(access_token="old-access"))
+    book = TokenBook(held, frozenset({"access", "refresh", "user"}), None)
+    keyring = Keyring(TokenBook(held, frozenset(), None), book, Notifier(None))
+    renewal = Renewal(CATALOG, None, "id")
+    started_from = keyring.held
     # A login lands while a renewal, started from the older generation, is under way.
     book.held = book.held.adopted(Held.from_tokens(Tokens(user_token="fresh-user")), frozenset({"user"}))
     renew = next(op for op in CATALOG.operations if op.operation_id == "renewAccessToken")
     response = httpx.Response(200, json={"tokenType": "Bearer", "accessToken": "new-access", "expiresIn": 60})
-    run(renewal.capture(renew, response, started_from, 0.0), lambda step: response, book)
-    assert (book.held.tokens.access_token, book.held.tokens.user_token) == ("new-access", "fresh-user")
+    run(renewal.capture(renew, response, started_from, 0.0), lambda step: response, keyring)
+    assert (keyring.held.tokens.access_token, keyring.held.tokens.user_token) == ("new-access", "fresh-user")
 
 
 def test_a_server_token_that_cannot_be_a_header_is_ignored(
@@ -135,7 +143,8 @@ def test_a_server_token_that_cannot_be_a_header_is_ignored(
     client = flavor.client(vendor, tokens=tokens)
     bad = httpx.Response(200, json={"tokenType": "Bearer", "accessToken": "bad\r\ntoken", "expiresIn": 60})
     vendor.fail_next("/v1/auth/access-token", lambda request: bad)
-    with caplog.at_level(logging.WARNING, logger="partner_api"):
+    # Issue 9: no usable token came back, so the call fails before sending (MissingTokenError).
+    with caplog.at_level(logging.WARNING, logger="partner_api"), pytest.raises(MissingTokenError):
         flavor.call(list_products, client)
     assert "cannot be sent in a header" in caplog.text
     assert "bad\r\ntoken" not in (client.tokens.access_token or "")
@@ -155,4 +164,6 @@ def test_internal_reprs_hold_no_secret(vendor: FakeVendor) -> None:
 
     client = PartnerClient(app_key="SECRET-APP-KEY", base_url="https://api.test")
     step = Send(CATALOG.operations[0], "SECRET-BEARER", {"privateKey": "SECRET-PK"})
-    assert "SECRET" not in repr(client._shared) + repr(step)
+    assert "SECRET" not in repr(client._runtime) + repr(client._runtime.config) + repr(
+        client._keyring.session
+    ) + repr(step)

@@ -77,12 +77,13 @@ def test_a_stale_401_triggers_no_renewal(vendor: FakeVendor) -> None:
     client = PartnerClient(
         http_client=vendor.http_client(), base_url="https://api.test", app_key=vendor.app_key, tokens=tokens
     )
-    used = client._shared.book.held
+    keyring = client._keyring
+    used = keyring.held
     fresh = Tokens(
         access_token=vendor.issue("access"), refresh_token=tokens.refresh_token, user_token=tokens.user_token
     )
-    client._shared.book.held = type(used).from_tokens(fresh)
-    held = client._shared.renewer.obtain("access", used, rejected=True)
+    keyring.store(type(used).from_tokens(fresh), frozenset({"access", "refresh", "user"}))
+    held = keyring.book_of("access").renewer.obtain(keyring, "access", used, rejected=True)
     assert held.tokens.access_token == fresh.access_token
     assert vendor.calls[ACCESS] == 0
 
@@ -197,8 +198,12 @@ def test_a_response_without_a_token_keeps_the_old_one(flavor: Flavor, vendor: Fa
     tokens = _expired_access(vendor)
     client = flavor.client(vendor, tokens=tokens)
     vendor.fail_next(ACCESS, lambda request: __import__("httpx").Response(200, json={"tokenType": "Bearer"}))
-    flavor.call(list_products, client)
+    # Issue 9: no usable token came back, so the call fails before sending (it used to go out
+    # with the expired token); the tokens held are kept all the same.
+    with pytest.raises(MissingTokenError):
+        flavor.call(list_products, client)
     assert client.tokens.refresh_token == tokens.refresh_token
+    assert vendor.paths() == [ACCESS]
 
 
 def test_a_wall_clock_jump_changes_nothing(

@@ -40,7 +40,7 @@ class _CountingTransport(httpx.MockTransport):
 
 def test_closing_a_derived_client_leaves_the_shared_pool_open(vendor: FakeVendor) -> None:
     client = PartnerClient(app_key=vendor.app_key, base_url="https://api.test", tokens=logged_in(vendor))
-    client._shared.wire._inner = _CountingTransport(vendor.sync_handler)
+    client._runtime.wire._inner = _CountingTransport(vendor.sync_handler)
     derived = client.with_options(language="en")
     assert list_products.sync_detailed(client=derived).status_code == 200
     derived.close()
@@ -84,7 +84,7 @@ def test_a_forked_child_can_renew_even_if_the_parent_held_the_lock(vendor: FakeV
         tokens=logged_in(vendor),
     )
     vendor.revoke("access")
-    renewer = client._shared.renewer
+    renewer = client._keyring.book_of("access").renewer
     read, write = os.pipe()
     with renewer._lock, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

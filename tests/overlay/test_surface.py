@@ -68,6 +68,9 @@ def test_mypy_accepts_both_clients_in_every_generated_function(tmp_path: Path) -
             "async def use(client: PartnerClient, async_client: AsyncPartnerClient) -> None:",
             *calls,
             "    derived: PartnerClient = client.with_options(language='en', timeout=5.0)",
+            "    siti: PartnerClient = client.for_user('usr_01')",
+            "    async_siti: AsyncPartnerClient = async_client.for_user('usr_01')",
+            "    print(siti.tokens.user_token, async_siti.session_key)",
             "    print(derived.tokens.access_token)",
             "",
         ]

@@ -51,12 +51,16 @@ MESSAGES: Final = {
         "The token belongs to another user.",
     ),
     "USER_TOKEN_REQUIRED": ("Header x-user-token wajib diisi.", "Header x-user-token is mandatory."),
+    "USER_TOKEN_INVALID": ("x-user-token tidak valid.", "The x-user-token is not valid."),
+    "USER_TOKEN_REVOKED": ("x-user-token sudah dicabut.", "The x-user-token has been revoked."),
+    "USER_TOKEN_EXPIRED": ("x-user-token sudah kedaluwarsa.", "The x-user-token has expired."),
     "INVALID_CREDENTIALS": ("Kredensial salah.", "The credentials are wrong."),
     "NOT_FOUND": ("Data tidak ditemukan.", "Not found."),
     "RATE_LIMITED": ("Terlalu banyak permintaan. Coba lagi nanti.", "Too many requests. Try again later."),
     "INTERNAL_ERROR": ("Terjadi kesalahan pada sistem.", "An internal error occurred."),
     "SERVICE_UNAVAILABLE": ("Layanan sedang tidak tersedia.", "The service is temporarily unavailable."),
 }
+USER_TOKEN_REFUSALS: Final = {"TOKEN_EXPIRED": "USER_TOKEN_EXPIRED", "TOKEN_REVOKED": "USER_TOKEN_REVOKED"}
 FAULT_CODES: Final = {429: "RATE_LIMITED", 500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE"}
 OPERATIONS: Final = {
     ("POST", "/v1/auth/token"): "obtainTokens",
@@ -177,7 +181,8 @@ def create_app(state: Sandbox) -> Conventions:  # noqa: PLR0915 (one route per o
             raise Refusal(400, "USER_TOKEN_REQUIRED")
         issued, why = state.check(token, "user", request.headers["x-app-key"])
         if issued is None:
-            raise Refusal(401, why)
+            # The spec's assumed codes for a refused x-user-token: "log in again", not "renew".
+            raise Refusal(401, USER_TOKEN_REFUSALS.get(why, "USER_TOKEN_INVALID"))
         if access.user_id is not None and access.user_id != issued.user_id:
             raise Refusal(401, "TOKEN_USER_MISMATCH")
         return issued
