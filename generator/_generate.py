@@ -68,7 +68,8 @@ def generate(
             codegen.wait()
         manifest_file = package_dir / _manifest.MANIFEST_FILE
         manifest_file.write_text(
-            _manifest.render(entries, _spec.environments(spec), spec, _spec.token_scopes(spec)), encoding="utf-8"
+            _manifest.render(entries, _spec.environments(spec), spec, _spec.token_scopes(spec)),
+            encoding="utf-8",
         )
         _codegen.format_files([manifest_file])
         _verify_modules(package_dir, entries)

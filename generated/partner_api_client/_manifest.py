@@ -14,11 +14,14 @@ signatures because the overlay supplies them. ``ENVIRONMENTS`` maps environment 
 spec's server URLs; ``ERROR_ENVELOPES`` lists where error bodies keep the vendor's code,
 message and echoed request id (JSON pointers). ``TOKEN_KINDS``, ``CONVENTION_HEADERS`` and
 ``LANGUAGES`` are the conventions' vocabulary, named here once for the overlay.
+``TOKEN_SCOPES`` says which tokens belong to the client system (``client``: shared by every
+user's session) and which to one end user (``user``).
 """
 
 from typing import Any, Final, Literal, TypedDict
 
 TokenKind = Literal["access", "refresh", "user"]
+TokenScope = Literal["client", "user"]
 
 TOKEN_KINDS: Final[tuple[TokenKind, ...]] = (
     "access",
@@ -79,7 +82,13 @@ class Operation(TypedDict):
     removed_headers: tuple[str, ...]
 
 
-MANIFEST_VERSION: Final = 2
+MANIFEST_VERSION: Final = 3
+
+TOKEN_SCOPES: Final[dict[TokenKind, TokenScope]] = {
+    "access": "client",
+    "refresh": "client",
+    "user": "user",
+}
 
 ENVIRONMENTS: Final[dict[str, str]] = {
     "staging": "https://api.staging.partner.invalid",

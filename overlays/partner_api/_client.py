@@ -19,8 +19,8 @@ A base class owns everything; the two subclasses only do I/O (sync or async).
 from __future__ import annotations
 
 import copy
-import http.cookiejar
 import functools
+import http.cookiejar
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace

@@ -22,7 +22,6 @@ from tests.generator.conftest import (
     write_spec,
 )
 
-
 Edit = Callable[[dict[str, Any]], None]
 
 

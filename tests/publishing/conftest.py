@@ -44,7 +44,19 @@ def _free_port() -> int:
 
 # The runtime dependencies, those of the `testing` extra, and pytest (which an integrator's
 # environment brings to run the testing kit's plugin).
-REQUIREMENTS = ("httpx", "attrs", "sniffio", "stamina", "anyio", "httpcore", "filelock", "fastapi", "uvicorn", "pydantic", "pytest")
+REQUIREMENTS = (
+    "httpx",
+    "attrs",
+    "sniffio",
+    "stamina",
+    "anyio",
+    "httpcore",
+    "filelock",
+    "fastapi",
+    "uvicorn",
+    "pydantic",
+    "pytest",
+)
 
 
 @pytest.fixture(scope="session")
