@@ -160,7 +160,7 @@ def test_rotation_replaces_the_refresh_token_and_a_reuse_revokes_the_family(sand
     assert _code(_renew(sandbox.url, again["refreshToken"])) == (401, "TOKEN_REVOKED")
     # With access tokens per client, the user token descends from the first tokens: gone too.
     fresh = _tokens(sandbox.url)
-    assert _code(_account(sandbox.url, fresh["access"], tokens["user"])) == (401, "TOKEN_REVOKED")
+    assert _code(_account(sandbox.url, fresh["access"], tokens["user"])) == (401, "USER_TOKEN_REVOKED")
     # Another family is untouched.
     assert _account(sandbox.url, bystander["access"], bystander["user"]).status_code == 200
     assert _renew(sandbox.url, bystander["refresh"]).status_code == 200
@@ -213,7 +213,7 @@ def test_revoke_and_expire_one_users_tokens(sandbox: SandboxServer) -> None:
     sandbox.state.revoke("user", user="budi")
     assert _code(_account(sandbox.url, tokens["access"], budi_token, budi_user.accounts[0])) == (
         401,
-        "TOKEN_REVOKED",
+        "USER_TOKEN_REVOKED",
     )
     assert _account(sandbox.url, tokens["access"], tokens["user"]).status_code == 200
     with pytest.raises(ConfigurationError, match="belong to the client"):
