@@ -123,7 +123,12 @@ class PartnerAuth(httpx.Auth):
         operation = self._operation(request)
         held = yield from self._ready(operation)
         response, sent_at = yield from self._send(request, operation, held)
-        if operation is not None and (yield from self._user_token_was_refused(operation, response, held)):
+        # The status is looked at first: a successful call runs none of the refusal handling.
+        if (
+            response.status_code == 401
+            and operation is not None
+            and (yield from self._user_token_was_refused(operation, response, held))
+        ):
             yield _Load(again=True)
             held = self._keyring.held
             if not held.usable("user"):
@@ -164,7 +169,7 @@ class PartnerAuth(httpx.Auth):
         if self._lacks_user_token(operation, held):
             yield _Load(again=True)  # another process may have logged the user in since
             held = self._keyring.held
-        self._check_user_token(operation, held)
+            self._check_user_token(operation, held)
         return held
 
     def _send(
@@ -287,20 +292,23 @@ class PartnerAuth(httpx.Auth):
             return
         request.extensions[OPERATION_EXTENSION] = operation.operation_id
         if operation.bearer is not None:
-            headers["authorization"] = f"Bearer {self._token(held, operation.bearer, operation)}"
+            bearer = held.token(operation.bearer)
+            if bearer is None:
+                raise self._missing(operation.bearer, operation)
+            headers["authorization"] = f"Bearer {bearer}"
         if operation.user_token:
-            headers["x-user-token"] = self._token(held, "user", operation)
+            user_token = held.token("user")
+            if user_token is None:
+                raise self._missing("user", operation)
+            headers["x-user-token"] = user_token
 
-    def _token(self, held: Held, kind: TokenKind, operation: Operation) -> str:
-        token = held.token(kind)
-        if token is None:
-            # Never "Bearer None": say which token is missing, before anything is sent.
-            raise MissingTokenError(
-                f"{operation.operation_id} needs the {kind} token, and the client has none",
-                kind=kind,
-                operation=operation.operation_id,
-            )
-        return token
+    def _missing(self, kind: TokenKind, operation: Operation) -> MissingTokenError:
+        # Never "Bearer None": say which token is missing, before anything is sent.
+        return MissingTokenError(
+            f"{operation.operation_id} needs the {kind} token, and the client has none",
+            kind=kind,
+            operation=operation.operation_id,
+        )
 
     def _needs_renewal(self, operation: Operation | None, held: Held) -> TokenKind | None:
         if operation is None or operation.bearer is None:

@@ -300,7 +300,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         published = deadline.publish(call.deadline)
         try:
             try:
-                response = cast("httpx.BaseTransport", self._inner).handle_request(call.request)
+                response = self._inner.handle_request(call.request)  # type: ignore[union-attr]
             except httpx.TransportError as error:
                 return error
             reader = call.reader(response)

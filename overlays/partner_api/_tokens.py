@@ -205,6 +205,12 @@ class Held:
     tokens: Tokens
     deadlines: Mapping[str, float | None] = field(default_factory=dict)
     lifetimes: Mapping[str, float | None] = field(default_factory=dict)
+    # The token of each kind, read once: every request looks several up (headers, renewal
+    # checks), and a generation never changes.
+    _values: Mapping[str, str | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_values", {kind: self.tokens.token(kind) for kind in TOKEN_KINDS})
 
     @classmethod
     def from_tokens(cls, tokens: Tokens) -> Held:
@@ -219,11 +225,11 @@ class Held:
         return cls(tokens, deadlines, {kind: tokens.lifetime(kind) for kind in TOKEN_KINDS})
 
     def token(self, kind: TokenKind) -> str | None:
-        return self.tokens.token(kind)
+        return self._values[kind]
 
     def usable(self, kind: TokenKind, margin: float = 0.0) -> bool:
         """Held, and not known to expire within ``margin`` seconds."""
-        if self.tokens.token(kind) is None:
+        if self._values[kind] is None:
             return False
         deadline = self.deadlines.get(kind)
         return deadline is None or time.monotonic() + margin < deadline

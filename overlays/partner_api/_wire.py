@@ -116,7 +116,7 @@ class Wire(httpx.BaseTransport, httpx.AsyncBaseTransport):
         request_id = self._stamp(request)
         started = time.perf_counter()
         try:
-            response = cast("httpx.BaseTransport", self._inner).handle_request(request)
+            response = self._inner.handle_request(request)  # type: ignore[union-attr]
         except httpx.TransportError as error:
             self._log(request, request_id, started, type(error).__name__)
             raise
@@ -165,7 +165,7 @@ class Borrowed(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.deadline_aware = bool(getattr(inner, "deadline_aware", False))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return cast("httpx.BaseTransport", self._inner).handle_request(request)
+        return self._inner.handle_request(request)  # type: ignore[union-attr]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await cast("httpx.AsyncBaseTransport", self._inner).handle_async_request(request)
