@@ -269,6 +269,9 @@ class _PartnerClientBase(ParsingClient):
             ConfigurationError: An option is missing, of the wrong type or out of range.
             InvalidHeaderValue: A value cannot travel in an HTTP header.
         """
+        # Here, not in configure(): the warning's stack level points at the caller's line.
+        _security.warn_if_unverified(http_client if http_client is not None else transport)
+        _security.never_index_credentials()
         config = configure(
             awaits_callbacks=self._awaits_callbacks,
             app_key=app_key,

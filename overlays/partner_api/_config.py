@@ -13,7 +13,6 @@ from typing import Any, Final, Literal
 
 import httpx
 
-from partner_api import _security
 from partner_api._errors import ConfigurationError
 from partner_api._headers import check_header_value
 from partner_api._operations import ENVIRONMENTS
@@ -87,8 +86,6 @@ def configure(
     trust_env: bool,
 ) -> Config:
     check_header_value(app_key, "app_key")
-    _security.warn_if_unverified(http_client if http_client is not None else transport)
-    _security.never_index_credentials()
     if private_key is not None and (not isinstance(private_key, str) or not private_key):
         raise ConfigurationError("private_key must be a non-empty str, or None")
     url = check_base_url(environment, base_url, allow_insecure_http)
