@@ -222,12 +222,6 @@ def request_body(spec: Spec, operation: Operation) -> tuple[str, Any] | None:
     return None
 
 
-def request_body_schema(spec: Spec, operation: Operation) -> Any:
-    """The operation's JSON or form request body schema (resolved), if any."""
-    found = request_body(spec, operation)
-    return None if found is None else found[1]
-
-
 def json_schema(spec: Spec, response: Any) -> Any:
     """The JSON schema (resolved) of a response object, if it has one."""
     content = _spec_get(resolve(spec, response), "content")

@@ -5,6 +5,6 @@ from typing import Final
 
 __version__ = "2.0.0"
 SPEC_SHA256: Final = "1e90aa9469fd3555816402fa6ec954954606e685bac2100d9021ee91bda1e5b7"
-GENERATOR_SHA256: Final = "10fe23d5d4c58ddba077569d5218c17c4daeaf94894d609a2d661ce341fbf4cc"
+GENERATOR_SHA256: Final = "5bda16e248cac49058c457490ab2b1736cbbdf85738145045d9f0b0c2fe0475b"
 TOOL_VERSIONS: Final = {"datamodel-code-generator": "0.89.0", "openapi-python-client": "0.29.1", "ruff": "0.17.5"}
 OUTPUT_SHA256: Final = "97b5dc21223e9d4182dc79002694f97ca20e7a37b47b1bcb5c900202686ea0d9"

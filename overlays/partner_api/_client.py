@@ -205,6 +205,7 @@ class _AsyncHTTPClient(httpx.AsyncClient):
 
 
 class _PartnerClientBase(ParsingClient):
+    _http: httpx.Client | httpx.AsyncClient | None
     _runtime: _Runtime
     _keyring: Keyring
     _settings: _Settings
@@ -345,6 +346,7 @@ class _PartnerClientBase(ParsingClient):
         template: _PartnerClientBase | None,
     ) -> None:
         self._runtime = runtime
+        self._http = None  # made on first use, by the subclass's get_*httpx_client
         self._keyring = keyring
         self._settings = settings
         self._owns_transport = owns_transport
@@ -552,18 +554,6 @@ class PartnerClient(_PartnerClientBase, SyncAPIClient):
         renewal = runtime.context.renewal
         return lambda book: SyncRenewer(renewal, book, send)
 
-    def _setup(
-        self,
-        runtime: _Runtime,
-        keyring: Keyring,
-        settings: _Settings,
-        *,
-        owns_transport: bool,
-        template: _PartnerClientBase | None,
-    ) -> None:
-        super()._setup(runtime, keyring, settings, owns_transport=owns_transport, template=template)
-        self._http = None
-
     def get_httpx_client(self) -> httpx.Client:
         http = self._http
         if http is None:
@@ -643,18 +633,6 @@ class AsyncPartnerClient(_PartnerClientBase, AsyncAPIClient):
 
         renewal = runtime.context.renewal
         return lambda book: AsyncRenewer(renewal, book, send)
-
-    def _setup(
-        self,
-        runtime: _Runtime,
-        keyring: Keyring,
-        settings: _Settings,
-        *,
-        owns_transport: bool,
-        template: _PartnerClientBase | None,
-    ) -> None:
-        super()._setup(runtime, keyring, settings, owns_transport=owns_transport, template=template)
-        self._http = None
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         http = self._http
